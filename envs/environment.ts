@@ -1,0 +1,31 @@
+/**
+ * The one interface every environment implements (DESIGN.md §3). Environments must be
+ * deterministic given (task, seed, action prefix): crash recovery and backtracking both
+ * rebuild state by reset + replay.
+ */
+export interface StepResult {
+  /** What the agent sees next (may repeat the state, e.g. a Sokoban grid). */
+  observation: string;
+  /** Diagnostic feedback on the action just taken (test failures, "pushed a box into a corner"...). */
+  feedback: string;
+  reward: number;
+  done: boolean;
+  success: boolean;
+}
+
+export interface Environment {
+  /** Reset to the task's initial state; returns the first observation (the task statement). */
+  reset(): Promise<string>;
+  step(action: string): Promise<StepResult>;
+  close(): Promise<void>;
+}
+
+export interface EnvironmentProvider {
+  readonly kind: string;
+  /** Task ids in a stable order; `limit` takes the first ones. */
+  listTasks(limit?: number): Promise<string[]>;
+  /** Opens a fresh environment for a task (not yet reset). */
+  open(taskId: string, seed: number): Promise<Environment>;
+  /** Instructions for the agent's system prompt: what an action looks like. */
+  instructions(): string;
+}
