@@ -1,0 +1,136 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
+
+export interface DevServerOptions {
+  cli: string;
+  /** SQLite file: restarting on the same file keeps every workflow. */
+  dbFile: string;
+  ip?: string;
+  port?: number;
+  uiPort?: number;
+  /** false disables the Web UI. */
+  ui?: boolean;
+  namespace?: string;
+  /** Closed-workflow retention; the dev server default (24 h) would delete the audit trail. */
+  retention?: string;
+  /** Server log file (default: next to the SQLite file). */
+  logFile?: string;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  namespace: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RETENTION = '8760h'; // one year
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something accepts TCP connections at host:port. */
+export async function isListening(address: string, timeoutMs = 1000): Promise<boolean> {
+  const [host, portText] = splitAddress(address);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: Number(portText) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function splitAddress(address: string): [string, string] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), address.slice(i + 1)];
+}
+
+/**
+ * Starts `temporal server start-dev` on a SQLite file with the project's search attributes and
+ * a long retention, and waits until it answers. The returned `stop()` ends it with SIGTERM
+ * (SQLite is left consistent; a SIGKILL is survivable too, which the chaos tests rely on).
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const ui = options.ui ?? true;
+  const uiPort = ui ? (options.uiPort ?? (await freePort())) : undefined;
+  const namespace = options.namespace ?? 'default';
+  mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(port), '--log-level', 'warn'];
+  if (ui) args.push('--ui-port', String(uiPort));
+  else args.push('--headless');
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+
+  const logFile = options.logFile ?? `${options.dbFile}.server.log`;
+  const out = openSync(logFile, 'a');
+  const child = spawn(options.cli, args, { stdio: ['ignore', out, out] });
+  const address = `${ip}:${port}`;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`temporal server start-dev exited with code ${exited}; see ${logFile}`);
+    if (await isListening(address, 500)) {
+      try {
+        const conn = await Connection.connect({ address, connectTimeout: 2000 });
+        await conn.workflowService.getSystemInfo({});
+        await conn.close();
+        break;
+      } catch {
+        // frontend is up but not serving yet
+      }
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal dev server did not answer on ${address} within 60 s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const retention = options.retention ?? DEFAULT_RETENTION;
+  const update = spawnSync(
+    options.cli,
+    ['operator', 'namespace', 'update', '--address', address, '--namespace', namespace, '--retention', retention],
+    { encoding: 'utf8' },
+  );
+  if (update.status !== 0) options.log?.(`leafe: could not set retention ${retention} on ${namespace}: ${update.stderr.trim()}`);
+
+  return {
+    address,
+    uiUrl: ui ? `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}` : null,
+    namespace,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,14 @@
+import path from 'node:path';
+
+/** The project root (this file lives in <root>/infra). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Run directory: SQLite file, artifacts, reports, exported histories. Setting: LEAFE_RUN_DIR. */
+export function defaultRunDir(): string {
+  return path.resolve(process.env.LEAFE_RUN_DIR ?? '.leafe');
+}
+
+/** Where the provisioned temporal CLI is cached. Setting: LEAFE_CACHE_DIR. */
+export function defaultCacheDir(): string {
+  return path.resolve(process.env.LEAFE_CACHE_DIR ?? path.join(PROJECT_ROOT, '.leafe', 'cache'));
+}

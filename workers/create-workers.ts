@@ -1,0 +1,80 @@
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../infra/paths';
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
+import { activitiesFor, type ActivityDeps } from '../activities/registry';
+import type { QueueRole, TaskQueues } from './task-queues';
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  queues: TaskQueues;
+  roles: QueueRole[];
+  runDir: string;
+  /** A pre-built bundle (tests bundle once); otherwise workflows are bundled from source. */
+  workflowBundle?: { codePath: string };
+  /** Concurrent activities per queue role (llm: bounds load on the inference server). */
+  concurrency?: Partial<Record<QueueRole, number>>;
+  /** In-flight activities get this long to finish on shutdown. */
+  shutdownGraceTime?: Duration;
+  identity?: string;
+}
+
+export interface LeafeWorkers {
+  workers: Worker[];
+  /** The worker-specific env queue of this process (sessions are stepped through it). */
+  sessionQueue: string;
+  /** Runs until shutdown (SIGINT/SIGTERM are handled by the Temporal runtime) or a worker fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+const DEFAULT_CONCURRENCY: Record<QueueRole, number> = { workflows: 200, llm: 64, env: 8, train: 1 };
+
+export async function createWorkers(options: CreateWorkersOptions): Promise<LeafeWorkers> {
+  const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
+  const sessionQueue = `${options.queues.env}@${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const deps: ActivityDeps = { runDir: options.runDir, sessionQueue };
+  const common: Partial<WorkerOptions> = {
+    connection: options.connection,
+    namespace: options.namespace,
+    identity,
+    shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+  };
+  const concurrency = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
+  const workers: Worker[] = [];
+  for (const role of options.roles) {
+    if (role === 'workflows') {
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: options.queues.workflows,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts') }),
+          maxConcurrentWorkflowTaskExecutions: concurrency.workflows,
+          maxCachedWorkflows: 1000,
+        }),
+      );
+      continue;
+    }
+    const activities = activitiesFor(role, deps);
+    workers.push(
+      await Worker.create({ ...common, taskQueue: options.queues[role], activities, maxConcurrentActivityTaskExecutions: concurrency[role] }),
+    );
+    if (role === 'env') {
+      // Worker-specific queue: steps of a session opened here must come back to this process.
+      workers.push(
+        await Worker.create({ ...common, taskQueue: sessionQueue, activities, maxConcurrentActivityTaskExecutions: concurrency.env }),
+      );
+    }
+  }
+  return {
+    workers,
+    sessionQueue,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => workers.forEach((w) => w.shutdown()),
+  };
+}

@@ -1,0 +1,17 @@
+/** Task queue names are settings: tests use unique ones, deployments may prefix them. */
+export interface TaskQueues {
+  workflows: string;
+  /** Inference: its worker concurrency bounds the load on the inference server. */
+  llm: string;
+  /** Environments and the code sandbox (CPU bound). Sessions then move to a worker-specific queue. */
+  env: string;
+  /** One SFT job per GPU node. */
+  train: string;
+}
+
+export type QueueRole = keyof TaskQueues;
+export const QUEUE_ROLES: QueueRole[] = ['workflows', 'llm', 'env', 'train'];
+
+export function taskQueues(prefix = 'leafe'): TaskQueues {
+  return { workflows: `${prefix}-workflows`, llm: `${prefix}-llm`, env: `${prefix}-env`, train: `${prefix}-train` };
+}

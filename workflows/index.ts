@@ -1,0 +1,2 @@
+// Every workflow type the workers register. Workflow code is bundled and replayed: keep it pure.
+export { pingWorkflow } from './ping-workflow';

@@ -1,0 +1,8 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { PingActivities } from '../activities/ping-activities';
+
+/** A round trip through a workflow and an activity: the smallest proof that workers serve. */
+export async function pingWorkflow(input: { message: string; activityQueue: string }): Promise<string> {
+  const { ping } = proxyActivities<PingActivities>({ taskQueue: input.activityQueue, startToCloseTimeout: '10s' });
+  return ping(input.message);
+}
