@@ -1,0 +1,324 @@
+/**
+ * Runs a Python program in a sandboxed subprocess. What is enforced, by which mechanism, and
+ * what is not: docs/sandbox.md. The isolation level is probed once per process (strongest
+ * first) and reported with every result, so callers and tests know what actually held.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { SandboxLimits } from '../../core/env-spec';
+
+/** Strongest first. */
+export const ISOLATION_LEVELS = ['bwrap', 'unshare', 'setpriv', 'rlimit'] as const;
+export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
+
+export interface Isolation {
+  level: IsolationLevel;
+  /** Only the temp dir and read-only system dirs are visible. */
+  filesystem: boolean;
+  /** No network interfaces except a private loopback. */
+  network: boolean;
+  /** Own pid namespace: killing its init kills every descendant. */
+  pidNamespace: boolean;
+  /** Runs as a throwaway non-root uid, so RLIMIT_NPROC bounds fork bombs. */
+  unprivilegedUid: boolean;
+}
+
+export const DEFAULT_LIMITS: Required<SandboxLimits> = {
+  wallMs: 20_000,
+  cpuSeconds: 15,
+  memoryMb: 512,
+  outputBytes: 64 * 1024,
+};
+
+/** Processes (and threads) per sandbox uid. */
+const NPROC_LIMIT = 64;
+/** Bytes per file the program may write. */
+const FILE_SIZE_LIMIT = 16 * 1024 * 1024;
+/** Cap on the harness result channel (fd 3). */
+const SIDE_CHANNEL_BYTES = 4 * 1024 * 1024;
+/** Where the temp dir appears inside a bwrap sandbox: fixed, so paths are deterministic. */
+const SANDBOX_DIR = '/sandbox';
+
+export interface SandboxRequest {
+  /** Arguments after the interpreter, e.g. ['-I', '-c', code]. */
+  args: string[];
+  stdin?: string;
+  limits?: SandboxLimits;
+}
+
+export interface SandboxResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Killed by us after the wall-clock limit. */
+  wallTimeout: boolean;
+  stdout: string;
+  stderr: string;
+  /** Bytes the program wrote to stdout+stderr, including the discarded ones. */
+  outputBytes: number;
+  outputTruncated: boolean;
+  /** What the program wrote on fd 3 (the harness result channel). */
+  side: string;
+  durationMs: number;
+  isolation: Isolation;
+}
+
+const ISOLATION: Record<IsolationLevel, Isolation> = {
+  bwrap: { level: 'bwrap', filesystem: true, network: true, pidNamespace: true, unprivilegedUid: true },
+  unshare: { level: 'unshare', filesystem: false, network: true, pidNamespace: true, unprivilegedUid: true },
+  setpriv: { level: 'setpriv', filesystem: false, network: false, pidNamespace: false, unprivilegedUid: true },
+  rlimit: { level: 'rlimit', filesystem: false, network: false, pidNamespace: false, unprivilegedUid: false },
+};
+
+const isRoot = process.getuid?.() === 0;
+
+function which(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = join(dir || '.', cmd);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * The interpreter. A system python under /usr is preferred: it is visible inside bwrap and
+ * readable by the throwaway uid (a pyenv under /root is not). LEAFE_SANDBOX_PYTHON overrides.
+ */
+export function sandboxPython(): string {
+  const env = process.env.LEAFE_SANDBOX_PYTHON;
+  if (env) return env;
+  if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
+  const found = which('python3');
+  if (!found) throw new Error('sandbox: no python3 found (set LEAFE_SANDBOX_PYTHON to an interpreter path)');
+  return found;
+}
+
+// Throwaway uids: distinct per process and per concurrent run, so per-uid RLIMIT_NPROC
+// counts one sandbox only. Collisions across processes are possible but only share a limit.
+let uidCounter = 0;
+function nextUid(): number {
+  const slot = uidCounter++ % 64;
+  return 200_000 + ((process.pid % 8192) * 64 + slot);
+}
+
+interface Plan {
+  command: string;
+  args: string[];
+  /** Extra cleanup after the run (kill leftovers that may have left our process group). */
+  uid?: number;
+}
+
+function rlimitArgs(l: Required<SandboxLimits>, nproc: boolean): string[] {
+  const as = l.memoryMb * 1024 * 1024;
+  return [
+    `--as=${as}:${as}`,
+    // soft limit raises SIGXCPU (the harness reports it), the hard one kills.
+    `--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`,
+    `--fsize=${FILE_SIZE_LIMIT}:${FILE_SIZE_LIMIT}`,
+    '--core=0:0',
+    ...(nproc ? [`--nproc=${NPROC_LIMIT}:${NPROC_LIMIT}`] : []),
+  ];
+}
+
+function buildPlan(level: IsolationLevel, dir: string, python: string, req: SandboxRequest, l: Required<SandboxLimits>): Plan {
+  const useUid = isRoot && level !== 'rlimit';
+  const uid = useUid ? nextUid() : undefined;
+  // NPROC only when it counts our own throwaway uid (root is exempt; a shared user uid would
+  // count unrelated processes).
+  const prlimit = ['prlimit', ...rlimitArgs(l, uid !== undefined)];
+  const setpriv = uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all'] : [];
+  const py = [python, ...req.args];
+  let argv: string[];
+  switch (level) {
+    case 'bwrap': {
+      const binds = ['/usr', '/lib', '/lib64', '/bin', '/sbin']
+        .filter((p) => existsSync(p))
+        .flatMap((p) => ['--ro-bind', p, p]);
+      argv = [
+        ...prlimit, ...setpriv,
+        'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+        ...binds,
+        '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
+        '--bind', dir, SANDBOX_DIR, '--chdir', SANDBOX_DIR,
+        '--setenv', 'HOME', SANDBOX_DIR, '--setenv', 'TMPDIR', SANDBOX_DIR,
+        ...py,
+      ];
+      break;
+    }
+    case 'unshare':
+      // unshare needs root for the namespaces; the uid is dropped after them.
+      argv = ['unshare', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', ...prlimit, ...setpriv, ...py];
+      break;
+    case 'setpriv':
+      argv = [...prlimit, ...setpriv, ...py];
+      break;
+    case 'rlimit':
+      argv = [...prlimit, ...py];
+      break;
+  }
+  return { command: argv[0], args: argv.slice(1), uid };
+}
+
+let detected: Promise<IsolationLevel> | undefined;
+
+/**
+ * The strongest isolation that works here, probed once per process by running python under
+ * each level. LEAFE_SANDBOX_ISOLATION forces a level (tests of the weaker paths use it).
+ */
+export function detectIsolation(): Promise<IsolationLevel> {
+  if (!detected) detected = probe();
+  return detected;
+}
+
+async function probe(): Promise<IsolationLevel> {
+  const forced = process.env.LEAFE_SANDBOX_ISOLATION;
+  if (forced) {
+    if (!(ISOLATION_LEVELS as readonly string[]).includes(forced)) {
+      throw new Error(`LEAFE_SANDBOX_ISOLATION: '${forced}' is not one of ${ISOLATION_LEVELS.join(', ')}`);
+    }
+    return forced as IsolationLevel;
+  }
+  if (!which('prlimit')) throw new Error('sandbox: prlimit (util-linux) is required and was not found on PATH');
+  for (const level of ISOLATION_LEVELS) {
+    if (level === 'bwrap' && !which('bwrap')) continue;
+    if ((level === 'unshare' || level === 'setpriv') && !isRoot) continue;
+    try {
+      const r = await runAt(level, { args: ['-I', '-c', 'print("ok")'], limits: { wallMs: 10_000 } });
+      if (r.exitCode === 0 && r.stdout.trim() === 'ok') return level;
+    } catch {
+      // try the next level
+    }
+  }
+  return 'rlimit';
+}
+
+export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> {
+  return runAt(await detectIsolation(), req);
+}
+
+/** The fixed path under which the program sees its temp dir (null: the real, random path). */
+export function sandboxDirName(level: IsolationLevel): string | null {
+  return level === 'bwrap' ? SANDBOX_DIR : null;
+}
+
+async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
+  const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  const dir = await mkdtemp(join(tmpdir(), 'leafe-sbx-'));
+  try {
+    const plan = buildPlan(level, resolve(dir), sandboxPython(), req, limits);
+    if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
+    const result = await execute(plan, dir, req.stdin ?? '', limits, level);
+    if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** Without a pid namespace, descendants that called setsid() escape the process group. */
+function killUid(uid: number): void {
+  spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
+}
+
+function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel): Promise<SandboxResult> {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(plan.command, plan.args, {
+      cwd: dir,
+      detached: true, // own process group, killed as a whole
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: dir,
+        TMPDIR: dir,
+        LANG: 'C.UTF-8',
+        PYTHONHASHSEED: '0', // set/dict-of-str order identical across runs (replay determinism)
+        PYTHONDONTWRITEBYTECODE: '1',
+        PYTHONIOENCODING: 'utf-8',
+      },
+    });
+    let wallTimeout = false;
+    let outputBytes = 0;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const outs: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+    const side: Buffer[] = [];
+    let sideBytes = 0;
+
+    // Keep the first outputBytes across both streams, count and drop the rest: never buffer it.
+    const collect = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      outputBytes += chunk.length;
+      const room = limits.outputBytes - keptBytes;
+      if (room > 0) {
+        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        outs[name].push(part);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+    };
+    child.stdout!.on('data', collect('stdout'));
+    child.stderr!.on('data', collect('stderr'));
+    const sideStream = child.stdio[3] as NodeJS.ReadableStream;
+    sideStream.on('data', (chunk: Buffer) => {
+      const room = SIDE_CHANNEL_BYTES - sideBytes;
+      if (room > 0) {
+        side.push(chunk.length <= room ? chunk : chunk.subarray(0, room));
+        sideBytes += Math.min(room, chunk.length);
+      }
+    });
+    const ignore = () => {};
+    child.stdin!.on('error', ignore); // EPIPE when the program exits without reading stdin
+    child.stdout!.on('error', ignore);
+    child.stderr!.on('error', ignore);
+    sideStream.on('error', ignore);
+    child.stdin!.end(stdin);
+
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      wallTimeout = true;
+      killGroup();
+    }, limits.wallMs);
+
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`sandbox: could not start '${plan.command}': ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      // Leftovers in our group (possible without a pid namespace) would hold the pipes open.
+      killGroup();
+      const finish = () => {
+        resolvePromise({
+          exitCode: code,
+          signal,
+          wallTimeout,
+          stdout: Buffer.concat(outs.stdout).toString('utf8'),
+          stderr: Buffer.concat(outs.stderr).toString('utf8'),
+          outputBytes,
+          outputTruncated: outputBytes > limits.outputBytes,
+          side: Buffer.concat(side).toString('utf8'),
+          durationMs: Date.now() - started,
+          isolation: ISOLATION[level],
+        });
+      };
+      // Let the pipes drain; a stray holder of them must not hang us.
+      const streams = [child.stdout!, child.stderr!, sideStream] as unknown as Array<NodeJS.ReadableStream & { destroy(): void; closed: boolean }>;
+      const closed = Promise.all(streams.map((st) => (st.closed ? undefined : new Promise((r) => st.once('close', r)))));
+      let grace: NodeJS.Timeout | undefined;
+      const timeout = new Promise((r) => (grace = setTimeout(r, 500)));
+      void Promise.race([closed, timeout]).then(() => {
+        clearTimeout(grace);
+        for (const st of streams) st.destroy();
+        finish();
+      });
+    });
+  });
+}
