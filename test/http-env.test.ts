@@ -149,6 +149,22 @@ describe('http environment (AgentGym protocol)', () => {
     expect((await env.step('open drawer')).feedback).toBe('You open the drawer. There is a key inside.');
   });
 
+  it('never re-sends a step that timed out: it rebuilds the session by replay instead', async () => {
+    const { server, open } = await setup('textcraft', { ...FAST, timeoutMs: 300 });
+    const env = await open('0');
+    await env.reset();
+    await play(env, SOLUTION.slice(0, 2));
+    // The server applies "take key" but answers too late; re-sending it to the same
+    // session would answer "There is no key here."
+    server.stallNext(1, 600);
+    const r = await env.step('take key');
+    expect(r.feedback).toBe('You take the key.');
+    expect(count(server, 'POST /create')).toBe(2);
+    const rest = await play(env, SOLUTION.slice(3));
+    expect(rest.at(-1)).toMatchObject({ done: true, success: true });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // let the stalled reply drain
+  });
+
   it('fails the health check with a message naming the URL', async () => {
     const server = await startAgentGymTestServer();
     const url = server.url;

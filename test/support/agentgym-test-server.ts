@@ -24,6 +24,8 @@ export interface AgentGymTestServer {
   openSessions(): number;
   /** The next `count` requests get this status (default 503) with an empty body. */
   failNext(count: number, status?: number): void;
+  /** The next `count` requests are handled normally but answered only after `ms`. */
+  stallNext(count: number, ms: number): void;
   /** "METHOD /path" of every request received, in order. */
   readonly calls: string[];
   /** Like a crashed and restarted server: all sessions forgotten, ids from 0, same port. */
@@ -119,6 +121,7 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
   let sessions = new Map<number, Session>();
   let created = 0;
   let failures: { count: number; status: number } = { count: 0, status: 503 };
+  let stalls = { count: 0, ms: 0 };
   const calls: string[] = [];
 
   // Webshop ids are random in the real server; here scattered but deterministic.
@@ -211,9 +214,17 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
           reply = new Reply(422, { detail: 'JSON decode error' });
         }
       }
-      res.statusCode = reply.status;
-      res.setHeader('content-type', reply.text ? 'text/plain' : 'application/json');
-      res.end(reply.text ? String(reply.body) : JSON.stringify(reply.body));
+      const send = () => {
+        if (res.destroyed) return;
+        res.statusCode = reply.status;
+        res.setHeader('content-type', reply.text ? 'text/plain' : 'application/json');
+        res.end(reply.text ? String(reply.body) : JSON.stringify(reply.body));
+      };
+      // A stalled request has already changed the game: like a slow server, not a lost request.
+      if (stalls.count > 0) {
+        stalls.count--;
+        setTimeout(send, stalls.ms);
+      } else send();
     });
   });
 
@@ -236,6 +247,7 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
     sessions = new Map();
     created = 0;
     failures = { count: 0, status: 503 };
+    stalls = { count: 0, ms: 0 };
   };
 
   await listen(0);
@@ -248,6 +260,9 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
     openSessions: () => sessions.size,
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    stallNext(count, ms) {
+      stalls = { count, ms };
     },
     async restart() {
       await stopListening();
