@@ -40,9 +40,7 @@ export function parseLevelCollection(text: string, source = 'levels'): Collectio
       rows.push(line);
       return;
     }
-    flush();
     const trimmed = line.trim();
-    if (trimmed === '') return;
     // A line that looks like a grid row with a bad character is an error, not a title.
     if (/^#/.test(trimmed) && /#\s*$/.test(trimmed)) {
       const bad = [...line].findIndex((c) => !'#@+$*.-_ '.includes(c));
@@ -50,6 +48,9 @@ export function parseLevelCollection(text: string, source = 'levels'): Collectio
         `${source}: line ${i + 1}, column ${bad + 1}: unexpected character ${JSON.stringify(line[bad])} in a grid row; expected one of # @ + $ * . space - _`,
       );
     }
+    flush();
+
+    if (trimmed === '') return;
     title = trimmed.replace(/^;\s*/, '').replace(/^title:\s*/i, '') || title;
   });
   flush();

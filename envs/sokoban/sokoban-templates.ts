@@ -43,8 +43,7 @@ Boxes on goals: {{onGoals}}/{{total}}`,
   episodeOver: 'The episode is over; no further moves are accepted. Nothing happened.',
 
   // Simulator policy replies and reflection notes.
-  actGood: 'I move {{dir}} to get the boxes toward the goals. Action: {{dir}}',
-  actPlain: 'I move {{dir}}. Action: {{dir}}',
+  act: 'I move {{dir}}. Action: {{dir}}',
   lessonDeadlock:
     'Pushing the box from {{from}} {{dir}} to {{to}} made it stuck ({{reason}}). Do not push that box there; move {{better}} instead and keep it away from walls without goals.',
   lessonDetour: 'Moving {{dir}} at this point was a wasted move; moving {{better}} gets the boxes to the goals sooner.',
