@@ -1,4 +1,7 @@
 import type { QueueRole } from '../workers/task-queues';
+import { ArtifactStore } from '../infra/artifact-store';
+import { createEnvironmentActivities } from './environment/environment-activities';
+import { createInferenceActivities } from './inference/inference-activities';
 import { createPingActivities } from './ping-activities';
 
 /** What activities need from the process that hosts them (injected, so tests and workers share it). */
@@ -9,14 +12,15 @@ export interface ActivityDeps {
 }
 
 /** The activities each queue serves. Factories get their clients injected (HASH-style). */
-export function activitiesFor(role: QueueRole, _deps: ActivityDeps): Record<string, (...args: never[]) => Promise<unknown>> {
+export function activitiesFor(role: QueueRole, deps: ActivityDeps): Record<string, (...args: never[]) => Promise<unknown>> {
+  const store = ArtifactStore.forRunDir(deps.runDir);
   switch (role) {
     case 'workflows':
       return {};
     case 'llm':
-      return { ...createPingActivities() };
+      return { ...createPingActivities(), ...createInferenceActivities({ store }) };
     case 'env':
-      return { ...createPingActivities() };
+      return { ...createPingActivities(), ...createEnvironmentActivities({ store, sessionQueue: deps.sessionQueue }) };
     case 'train':
       return { ...createPingActivities() };
   }

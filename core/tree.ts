@@ -84,6 +84,8 @@ export interface EpisodeTree {
   /** Workflow id of the episode. */
   episodeId: string;
   initialObservation: Text;
+  /** The environment's instructions in the agent's system prompt (needed to rebuild h_t). */
+  instructions?: Text;
   success: boolean;
   budget: { used: number; limit: number; replayed: number };
   branches: BranchRecord[];

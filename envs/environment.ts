@@ -11,6 +11,11 @@ export interface StepResult {
   reward: number;
   done: boolean;
   success: boolean;
+  /**
+   * The action was a mistake the environment can diagnose (failed tests, a deadlock, a blocked
+   * or invalid move): it triggers reflect-on-failure. Absent means `!success`.
+   */
+  failed?: boolean;
 }
 
 export interface Environment {

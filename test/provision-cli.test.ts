@@ -10,7 +10,7 @@ test('with no Go and no temporal binary, provisioning exits non-zero naming both
   const binDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-nogo-bin-'));
   symlinkSync(process.execPath, path.join(binDir, 'node')); // node only: no go, no temporal
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-nogo-cache-'));
-  const env = { ...process.env, PATH: binDir, LEAFE_CACHE_DIR: cacheDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: binDir, LEAFE_CACHE_DIR: cacheDir };
   delete env.LEAFE_TEMPORAL_CLI;
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/provision-cli.ts'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
   expect(r.status).toBe(1);

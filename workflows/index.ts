@@ -1,2 +1,4 @@
 // Every workflow type the workers register. Workflow code is bundled and replayed: keep it pure.
 export { pingWorkflow } from './ping-workflow';
+export { episodeWorkflow } from './episode-workflow';
+export { branchWorkflow } from './branch-workflow';

@@ -1,0 +1,131 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { InferenceActivities } from '../activities/inference/inference-activities';
+import { deriveSeed } from '../core/random';
+import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord } from '../core/tree';
+import { EnvironmentSession } from './environment-session';
+import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
+
+/**
+ * One branch of an episode tree (child workflow `<episodeId>/b<n>`): open the environment and
+ * replay the prefix a₁..a_{τ-1} to rebuild the state at τ, then act → step → reflect when due,
+ * until success, a rollback request, the horizon or the budget.
+ */
+export async function branchWorkflow(input: BranchInput): Promise<BranchResult> {
+  const { leafe, timeouts } = input;
+  const llm = proxyActivities<InferenceActivities>({
+    taskQueue: input.queues.llm,
+    startToCloseTimeout: timeouts.llmStartToCloseMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: timeouts.llmMaxAttempts },
+  });
+  const session = new EnvironmentSession(workflowInfo().workflowId, {
+    env: input.env,
+    taskId: input.taskId,
+    seed: input.seed,
+    envQueue: input.queues.env,
+    timeouts,
+  });
+
+  const opened = await session.open(input.prefix);
+  const steps: StepRecord[] = opened.replayed.map((r, i) => ({
+    t: i + 1,
+    action: input.prefix[i],
+    observation: r.observation,
+    feedback: r.feedback,
+    reward: r.reward,
+    done: r.done,
+    success: r.success,
+    replayed: true,
+  }));
+  const reflections: ReflectionRecord[] = [];
+  const requests: BranchRequest[] = [];
+  let usage = NO_USAGE;
+  let trajectoryRef = opened.trajectoryRef;
+  let newSteps = 0;
+  let outcome: BranchOutcome | null = null;
+  let rollback: BranchRequest | undefined;
+
+  try {
+    while (outcome === null) {
+      if (steps.length >= leafe.horizon) {
+        outcome = 'horizon';
+        break;
+      }
+      if (newSteps >= input.allowance) {
+        outcome = 'budget';
+        break;
+      }
+      const t = steps.length + 1;
+      // The lesson is shown at τ and (setting) at every later step of this branch.
+      const showExperience = input.experience !== null && input.tau !== null && (t === input.tau || (leafe.keepExperience && t > input.tau));
+      const acted = await llm.act({
+        inference: input.inference,
+        trajectoryRef,
+        experience: showExperience ? input.experience : null,
+        seed: deriveSeed(input.seed, input.branchId, t, 'act'),
+      });
+      usage = addUsage(usage, acted.usage);
+      const r = await session.step(acted.action);
+      trajectoryRef = r.trajectoryRef;
+      newSteps++;
+      steps.push({ t, action: acted.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: acted.usage });
+      if (r.success) {
+        outcome = 'success';
+        break;
+      }
+      if (r.done) {
+        outcome = 'done';
+        break;
+      }
+
+      const onInterval = leafe.reflectEvery > 0 && newSteps % leafe.reflectEvery === 0;
+      const onFailure = leafe.reflectOnFailure && r.failed;
+      // A lesson is only worth asking for if a new branch could still act on it.
+      if (!input.canRequestBranches || newSteps >= input.allowance || !(onInterval || onFailure)) continue;
+      const reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
+      usage = addUsage(usage, reflected.usage);
+      const p = reflected.parsed;
+      reflections.push({
+        afterStep: t,
+        step: p.step,
+        experience: p.experience,
+        raw: reflected.raw,
+        valid: p.valid,
+        error: p.valid ? undefined : p.error,
+        trigger: onFailure ? 'failure' : 'interval',
+        usage: reflected.usage,
+      });
+      if (!p.valid) continue; // recorded; the branch goes on as if no reflection had been asked
+      const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
+      requests.push(request);
+      if (onFailure) {
+        // The trajectory went wrong: stop here and let the episode re-do step τ.
+        outcome = 'rollback';
+        rollback = request;
+      }
+    }
+  } finally {
+    await session.close();
+  }
+
+  return {
+    record: {
+      id: input.branchId,
+      workflowId: workflowInfo().workflowId,
+      parent: input.parent,
+      depth: input.depth,
+      tau: input.tau,
+      experience: input.experience,
+      steps,
+      reflections,
+      outcome,
+      rollback: rollback ? { tau: rollback.tau, experience: rollback.experience } : undefined,
+      newSteps,
+      replayedSteps: opened.replayed.length,
+      reopens: session.reopens,
+      usage,
+    },
+    requests,
+    initialObservation: opened.observation,
+    instructions: opened.instructions,
+  };
+}

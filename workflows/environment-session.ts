@@ -1,0 +1,99 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import type { EnvSpec } from '../core/env-spec';
+import type { EpisodeTimeouts } from '../core/leafe-settings';
+import type { Text } from '../core/text';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
+
+const SESSION_LOST = 'SessionLost';
+
+/**
+ * An open environment seen from a workflow. Steps go to the worker holding the session; when
+ * that worker is gone (the step cannot start in time, times out, or the worker no longer knows
+ * the session) the session is re-opened on any env worker by reset + replay of every action
+ * taken so far. Crash recovery is the same mechanism as backtracking (DESIGN.md §2).
+ */
+export class EnvironmentSession {
+  private current: OpenEnvironmentResult | null = null;
+  /** Actions taken so far (replayed prefix included): what a re-open replays. */
+  private readonly actions: Text[] = [];
+  private lastTrajectoryRef = '';
+  reopens = 0;
+
+  constructor(
+    private readonly id: string,
+    private readonly params: { env: EnvSpec; taskId: string; seed: number; envQueue: string; timeouts: EpisodeTimeouts },
+  ) {}
+
+  /** Opens the environment and replays `prefix`; returns the open result with the replayed steps. */
+  async open(prefix: Text[]): Promise<OpenEnvironmentResult> {
+    const result = await this.openOnAnyWorker(prefix);
+    this.actions.push(...prefix);
+    this.lastTrajectoryRef = result.trajectoryRef;
+    return result;
+  }
+
+  async step(action: Text): Promise<StepOutcome> {
+    for (;;) {
+      const session = this.current;
+      if (!session) throw ApplicationFailure.nonRetryable(`environment session ${this.id} is not open`, 'SessionNotOpen');
+      try {
+        const outcome = await this.onSessionWorker(session.sessionQueue).stepEnvironment({ sessionId: session.sessionId, action });
+        this.actions.push(action);
+        this.lastTrajectoryRef = outcome.trajectoryRef;
+        return outcome;
+      } catch (err) {
+        if (!isSessionLost(err) || this.reopens >= this.params.timeouts.maxReopens) throw err;
+        this.reopens++;
+        const reopened = await this.openOnAnyWorker(this.actions);
+        if (reopened.trajectoryRef !== this.lastTrajectoryRef) {
+          throw ApplicationFailure.nonRetryable(
+            `environment ${this.params.env.kind} task ${this.params.taskId} is not deterministic: replaying ${this.actions.length} actions gave a different trajectory (${reopened.trajectoryRef} != ${this.lastTrajectoryRef})`,
+            'NondeterministicEnvironment',
+          );
+        }
+      }
+    }
+  }
+
+  /** Best effort: a gone worker has nothing left to close. */
+  async close(): Promise<void> {
+    const session = this.current;
+    this.current = null;
+    if (!session) return;
+    try {
+      await this.onSessionWorker(session.sessionQueue).closeEnvironment({ sessionId: session.sessionId });
+    } catch {
+      // the holding worker died; its sessions died with it
+    }
+  }
+
+  private async openOnAnyWorker(replay: Text[]): Promise<OpenEnvironmentResult> {
+    const { openEnvironment } = proxyActivities<EnvironmentActivities>({
+      taskQueue: this.params.envQueue,
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: this.params.timeouts.stepStartToCloseMs,
+      retry: { maximumAttempts: 10, maximumInterval: '30s' },
+    });
+    const sessionId = `${this.id}#${this.reopens}`;
+    this.current = await openEnvironment({ sessionId, env: this.params.env, taskId: this.params.taskId, seed: this.params.seed, replay });
+    return this.current;
+  }
+
+  private onSessionWorker(queue: string) {
+    return proxyActivities<EnvironmentActivities>({
+      taskQueue: queue,
+      scheduleToStartTimeout: this.params.timeouts.sessionScheduleToStartMs,
+      startToCloseTimeout: this.params.timeouts.stepStartToCloseMs,
+      // A retry would go to the same (possibly dead) worker: recovery is re-open + replay instead.
+      retry: { maximumAttempts: 1 },
+    });
+  }
+}
+
+function isSessionLost(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST || !cause.nonRetryable;
+  return true;
+}
