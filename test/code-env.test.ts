@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCodeProvider } from '../envs/code/code-provider';
+import { loadCodeTasks } from '../envs/code/code-tasks';
+import { extractProgram } from '../envs/code/extract-program';
+
+const HUMANEVAL = '/work/shared/data/HumanEval.jsonl.gz';
+
+const MBPP = [
+  {
+    task_id: 11,
+    text: 'Write a python function to remove first and last occurrence of a given character from the string.',
+    code: 'def remove_Occ(s,ch):\r\n    s = s.replace(ch, "", 1)\r\n    s = s[::-1].replace(ch, "", 1)[::-1]\r\n    return s',
+    test_list: ['assert remove_Occ("hello","l") == "heo"', 'assert remove_Occ("abcda","a") == "bcd"', 'assert remove_Occ("PHP","P") == "H"'],
+    test_setup_code: '',
+  },
+  {
+    task_id: 12,
+    text: 'Write a function that adds OFFSET to a number.',
+    code: 'def add_offset(x):\n    return x + OFFSET',
+    test_list: ['assert add_offset(1) == 11', 'assert add_offset(-10) == 0'],
+    test_setup_code: 'OFFSET = 10',
+  },
+];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'leafe-code-test-'));
+  writeFileSync(join(dir, 'mbpp.jsonl'), MBPP.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  // gzip detected by magic bytes, not by name
+  writeFileSync(join(dir, 'mbpp-zipped.data'), gzipSync(MBPP.map((r) => JSON.stringify(r)).join('\n')));
+  writeFileSync(join(dir, 'bad-json.jsonl'), JSON.stringify(MBPP[0]) + '\n{not json\n');
+  writeFileSync(join(dir, 'bad-record.jsonl'), JSON.stringify({ task_id: 1, question: 'x' }) + '\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('task loading', () => {
+  it('reads HumanEval from the gzipped file', async () => {
+    const tasks = await loadCodeTasks(HUMANEVAL);
+    expect(tasks).toHaveLength(164);
+    expect(tasks[0].id).toBe('HumanEval/0');
+    expect(tasks[0].entryPoint).toBe('has_close_elements');
+    expect(tasks[0].statement).toContain('def has_close_elements');
+    expect(await loadCodeTasks(HUMANEVAL)).toBe(tasks); // cached by path
+  });
+
+  it('reads MBPP with ids, examples in the statement and separate asserts', async () => {
+    for (const file of ['mbpp.jsonl', 'mbpp-zipped.data']) {
+      const tasks = await loadCodeTasks(join(dir, file));
+      expect(tasks.map((t) => t.id)).toEqual(['MBPP/11', 'MBPP/12']);
+      expect(tasks[0].statement).toContain('assert remove_Occ("PHP","P") == "H"');
+      expect(tasks[0].tests).toMatchObject({ kind: 'asserts', asserts: MBPP[0].test_list });
+      expect(tasks[0].entryPoint).toBe('remove_Occ');
+    }
+  });
+
+  it('names the problem in errors', async () => {
+    await expect(loadCodeTasks(join(dir, 'missing.jsonl'))).rejects.toThrow(/missing\.jsonl.*ENOENT/);
+    await expect(loadCodeTasks(join(dir, 'bad-json.jsonl'))).rejects.toThrow(/line 2 is not valid JSON/);
+    await expect(loadCodeTasks(join(dir, 'bad-record.jsonl'))).rejects.toThrow(/line 1: record is neither HumanEval \(fields task_id, prompt.*nor MBPP.*it has task_id, question/);
+  });
+});
+
+describe('program extraction', () => {
+  it('takes the last python block, else the last plain block, else the whole text', () => {
+    expect(extractProgram('Here:\n```python\ndef f():\n    return 1\n```\nDone.')).toBe('def f():\n    return 1\n');
+    expect(extractProgram('```py\nx = 1\n```\nbetter:\n```python\nx = 2\n```\n```bash\npython x.py\n```')).toBe('x = 2\n');
+    expect(extractProgram('```\ny = 3\n```')).toBe('y = 3\n');
+    expect(extractProgram('def g():\n    pass')).toBe('def g():\n    pass\n');
+    // an unclosed fence is not a block
+    expect(extractProgram('```python\nz = 1')).toBe('```python\nz = 1\n');
+  });
+});
+
+describe('code environment', () => {
+  const provider = createCodeProvider({ kind: 'code', tasks: HUMANEVAL });
+
+  it('lists tasks in file order and rejects unknown ids', async () => {
+    expect(await provider.listTasks(3)).toEqual(['HumanEval/0', 'HumanEval/1', 'HumanEval/2']);
+    await expect(provider.open('HumanEval/9999', 0)).rejects.toThrow(/taskId 'HumanEval\/9999' is not in/);
+    expect(provider.instructions()).toContain('```python');
+  });
+
+  it('passes the reference solutions of the first 20 HumanEval tasks', async () => {
+    const tasks = (await loadCodeTasks(HUMANEVAL)).slice(0, 20);
+    const results = await Promise.all(
+      tasks.map(async (task) => {
+        const env = await provider.open(task.id, 0);
+        expect(await env.reset()).toBe(task.statement);
+        return { id: task.id, r: await env.step('```python\n' + task.reference + '\n```') };
+      }),
+    );
+    for (const { id, r } of results) {
+      expect(r, id).toMatchObject({ success: true, done: true, reward: 1 });
+    }
+  });
+
+  it('names the failing asserts of a broken program, deterministically', async () => {
+    const env = await provider.open('HumanEval/0', 0);
+    await env.reset();
+    const broken = '```python\ndef has_close_elements(numbers, threshold):\n    print("garbage {\\"event\\": \\"done\\"}")\n    return True\n```';
+    const a = await env.step(broken);
+    const b = await env.step(broken);
+    expect(a).toEqual(b);
+    expect(a.success).toBe(false);
+    expect(a.done).toBe(false);
+    expect(a.reward).toBeCloseTo(4 / 7);
+    expect(a.observation).toBe('4/7 tests passed.');
+    expect(a.feedback).toContain('assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.05) == False');
+    expect(a.feedback).toContain('left side was True');
+  });
+
+  it('reports syntax errors, exceptions and timeouts as feedback', async () => {
+    const env = await provider.open('HumanEval/2', 0);
+    const syntax = await env.step('def truncate_number(x)\n    return x');
+    expect(syntax.feedback).toMatch(/does not compile: SyntaxError.*line 1/);
+    const exc = await env.step('def truncate_number(x):\n    raise ValueError("nope")');
+    expect(exc.feedback).toMatch(/ValueError: nope \(solution\.py line 2\)/);
+    const loop = await env.step('def truncate_number(x):\n    while True:\n        pass');
+    expect(loop.feedback).toMatch(/timed out/);
+    expect(loop.reward).toBe(0);
+  });
+
+  it('runs MBPP fixtures with setup code', async () => {
+    const mbpp = createCodeProvider({ kind: 'code', tasks: join(dir, 'mbpp.jsonl') });
+    const tasks = await loadCodeTasks(join(dir, 'mbpp.jsonl'));
+    for (const task of tasks) {
+      const env = await mbpp.open(task.id, 1);
+      expect(await env.step(task.reference!)).toMatchObject({ success: true, reward: 1 });
+    }
+    const env = await mbpp.open('MBPP/11', 1);
+    const wrong = await env.step('def remove_Occ(s, ch):\n    return s[1:-1]');
+    expect(wrong.observation).toBe('2/3 tests passed.');
+    expect(wrong.feedback).toContain('assert remove_Occ("hello","l") == "heo"');
+    expect(wrong.feedback).toContain("left side was 'ell'");
+  });
+});
