@@ -250,8 +250,15 @@ describe('writeDatasets', () => {
     const dir = await tmpDir();
     const result = distil(inputs(), { method: 'leafe', seed: 9, rehearsalFraction: 0.5, beta: 2 });
     const w = await writeDatasets(dir, result);
-    expect((await readdir(dir)).sort()).toEqual(['provenance.jsonl', 'stats.json', 'train.messages.jsonl', 'train.prompt-completion.jsonl']);
+    expect((await readdir(dir)).sort()).toEqual(['dataset_info.json', 'provenance.jsonl', 'stats.json', 'train.messages.jsonl', 'train.prompt-completion.jsonl', 'trl']);
     const pcText = await readFile(w.promptCompletionFile, 'utf8');
+    expect(await readdir(w.trlDatasetDir)).toEqual(['train.jsonl']);
+    expect(await readFile(path.join(w.trlDatasetDir, 'train.jsonl'), 'utf8')).toBe(pcText);
+    const info = JSON.parse(await readFile(w.llamaFactoryInfoFile, 'utf8'));
+    expect(info.leafe_train).toMatchObject({ file_name: 'train.messages.jsonl', formatting: 'sharegpt', columns: { messages: 'messages' } });
+    // Rewriting (a retried activity) replaces the files in place.
+    await writeDatasets(dir, result);
+    expect(await readFile(path.join(w.trlDatasetDir, 'train.jsonl'), 'utf8')).toBe(pcText);
     expect(w.sha256).toBe(createHash('sha256').update(pcText).digest('hex'));
     const pc = pcText.trim().split('\n').map((l) => JSON.parse(l));
     expect(pc).toHaveLength(result.stats.trainingLines.total);

@@ -3,7 +3,7 @@
  * name and renamed, so a crash (or a retried activity) never leaves a half-written dataset.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DistilResult } from '../../core/distil';
 
@@ -11,6 +11,15 @@ export const PROMPT_COMPLETION_FILE = 'train.prompt-completion.jsonl';
 export const MESSAGES_FILE = 'train.messages.jsonl';
 export const PROVENANCE_FILE = 'provenance.jsonl';
 export const STATS_FILE = 'stats.json';
+/**
+ * `trl sft --dataset_name <dir>` calls datasets.load_dataset(<dir>), which loads every data file
+ * of a directory into one split; the prompt-completion and messages files have different
+ * columns, so TRL gets a directory of its own holding only `train.jsonl` (a hard link).
+ */
+export const TRL_DIR = 'trl';
+/** LLaMA-Factory reads `<dataset_dir>/dataset_info.json`; this names the messages file `leafe_train`. */
+export const LLAMAFACTORY_INFO_FILE = 'dataset_info.json';
+export const LLAMAFACTORY_DATASET = 'leafe_train';
 
 export interface WrittenDatasets {
   dir: string;
@@ -21,10 +30,26 @@ export interface WrittenDatasets {
   /** One RecordProvenance per unique record (not per replicated line). */
   provenanceFile: string;
   statsFile: string;
+  /** Directory for `trl sft --dataset_name`: contains only train.jsonl (= the prompt-completion file). */
+  trlDatasetDir: string;
+  /** dataset_info.json for `llamafactory-cli train` (dataset_dir = dir, dataset = leafe_train). */
+  llamaFactoryInfoFile: string;
   /** sha256 (hex) of the prompt-completion file: identifies the training data of an iteration. */
   sha256: string;
   /** Lines in each trainer file (records × copies). */
   lines: number;
+}
+
+/** Hard link (no second copy of a large file); copy where the filesystem has no links. */
+async function linkAtomic(from: string, to: string): Promise<void> {
+  const tmp = `${to}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  await rm(tmp, { force: true });
+  try {
+    await link(from, tmp);
+  } catch {
+    await copyFile(from, tmp);
+  }
+  await rename(tmp, to);
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {
@@ -60,6 +85,8 @@ export async function writeDatasets(dir: string, result: DistilResult): Promise<
     messagesFile: path.join(dir, MESSAGES_FILE),
     provenanceFile: path.join(dir, PROVENANCE_FILE),
     statsFile: path.join(dir, STATS_FILE),
+    trlDatasetDir: path.join(dir, TRL_DIR),
+    llamaFactoryInfoFile: path.join(dir, LLAMAFACTORY_INFO_FILE),
     sha256: createHash('sha256').update(pcText, 'utf8').digest('hex'),
     lines: pc.length,
   };
@@ -67,5 +94,16 @@ export async function writeDatasets(dir: string, result: DistilResult): Promise<
   await writeAtomic(out.messagesFile, join(msgs));
   await writeAtomic(out.provenanceFile, join(result.provenance.map((p) => JSON.stringify(p))));
   await writeAtomic(out.statsFile, `${JSON.stringify(result.stats, null, 2)}\n`);
+  await mkdir(out.trlDatasetDir, { recursive: true });
+  await linkAtomic(out.promptCompletionFile, path.join(out.trlDatasetDir, 'train.jsonl'));
+  const info = {
+    [LLAMAFACTORY_DATASET]: {
+      file_name: MESSAGES_FILE,
+      formatting: 'sharegpt',
+      columns: { messages: 'messages' },
+      tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
+    },
+  };
+  await writeAtomic(out.llamaFactoryInfoFile, `${JSON.stringify(info, null, 2)}\n`);
   return out;
 }
