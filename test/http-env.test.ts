@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpProvider, type HttpProviderOptions } from '../envs/http/http-provider';
 import { AgentGymClient } from '../envs/http/agentgym-client';
 import { dialectFor } from '../envs/http/agentgym-dialects';
-import { AgentGymHttpError, AgentGymServerError, AgentGymSessionLostError } from '../envs/http/agentgym-errors';
+import {
+  AgentGymError,
+  AgentGymHttpError,
+  AgentGymReplayMismatchError,
+  AgentGymServerError,
+  AgentGymSessionLostError,
+} from '../envs/http/agentgym-errors';
 import type { Environment, StepResult } from '../envs/environment';
 import { startAgentGymTestServer, type AgentGymTestServer, type TestServerDialect } from './support/agentgym-test-server';
 
@@ -163,6 +169,37 @@ describe('http environment (AgentGym protocol)', () => {
     const rest = await play(env, SOLUTION.slice(3));
     expect(rest.at(-1)).toMatchObject({ done: true, success: true });
     await new Promise((resolve) => setTimeout(resolve, 400)); // let the stalled reply drain
+  });
+
+  it('refuses to continue when replay after a restart does not reproduce the episode', async () => {
+    const { server, open } = await setup();
+    const env = await open('0');
+    await env.reset();
+    await play(env, SOLUTION.slice(0, 2));
+    await server.restart();
+    server.setObservationSuffix(' (changed)');
+    const error = await env.step('take key').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentGymReplayMismatchError);
+    expect((error as Error).message).toContain('replaying action 1 "go to kitchen"');
+    expect((error as Error).message).toContain('not deterministic');
+  });
+
+  it('gives up after maxRestores rebuilds when the server stays away, naming the setting', async () => {
+    const { server, open } = await setup('textcraft', { ...FAST, retries: 1, maxRestores: 2 });
+    const env = await open('0');
+    await env.reset();
+    await server.stop();
+    const error = await env.step('go to kitchen').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentGymError);
+    expect((error as Error).message).toContain('gave up after 2 session rebuild(s) (setting maxRestores=2)');
+    expect((error as Error).message).toContain(server.url);
+    await server.start();
+  });
+
+  it('rejects step() before reset()', async () => {
+    const { open } = await setup();
+    const env = await open('0');
+    await expect(env.step('look')).rejects.toThrow('step() called before reset()');
   });
 
   it('fails the health check with a message naming the URL', async () => {

@@ -26,6 +26,8 @@ export interface AgentGymTestServer {
   failNext(count: number, status?: number): void;
   /** The next `count` requests are handled normally but answered only after `ms`. */
   stallNext(count: number, ms: number): void;
+  /** Appended to every step observation from now on: a server that is not deterministic. */
+  setObservationSuffix(suffix: string): void;
   /** "METHOD /path" of every request received, in order. */
   readonly calls: string[];
   /** Like a crashed and restarted server: all sessions forgotten, ids from 0, same port. */
@@ -122,6 +124,7 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
   let created = 0;
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   let stalls = { count: 0, ms: 0 };
+  let suffix = '';
   const calls: string[] = [];
 
   // Webshop ids are random in the real server; here scattered but deterministic.
@@ -173,6 +176,7 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
       let action = String(body.action ?? '');
       if (dialect === 'webshop') action = /^click\[(.*)\]$/.exec(action)?.[1] ?? action;
       const r = s.game.step(action);
+      r.observation += suffix;
       s.observation = r.observation;
       if (dialect === 'webshop') return ok({ state: r.observation, reward: r.reward, done: r.done, info: null });
       if (dialect === 'alfworld') return ok({ observation: r.observation, reward: r.reward, available_actions: s.game.actions(), done: r.done });
@@ -260,6 +264,9 @@ export async function startAgentGymTestServer(options: AgentGymTestServerOptions
     openSessions: () => sessions.size,
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    setObservationSuffix(text) {
+      suffix = text;
     },
     stallNext(count, ms) {
       stalls = { count, ms };
