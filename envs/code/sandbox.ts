@@ -63,6 +63,8 @@ export interface SandboxResult {
   side: string;
   durationMs: number;
   isolation: Isolation;
+  /** The host path of the temp dir (already removed when the result is returned). */
+  dir: string;
 }
 
 const ISOLATION: Record<IsolationLevel, Isolation> = {
@@ -203,7 +205,8 @@ export function sandboxDirName(level: IsolationLevel): string | null {
   return level === 'bwrap' ? SANDBOX_DIR : null;
 }
 
-async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
+/** Runs at a given level, bypassing detection (for tests of the weaker levels). */
+export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
   const dir = await mkdtemp(join(tmpdir(), 'leafe-sbx-'));
   try {
@@ -307,6 +310,7 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
           side: Buffer.concat(side).toString('utf8'),
           durationMs: Date.now() - started,
           isolation: ISOLATION[level],
+          dir,
         });
       };
       // Let the pipes drain; a stray holder of them must not hang us.
