@@ -7,7 +7,7 @@ export function loadLevelFile(path: string): CollectionLevel[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`sokoban levels = ${JSON.stringify(path)}: cannot read the file (${(err as Error).message}); expected an XSB or Boxoban level file`);
+    throw new Error(`sokoban levels = ${JSON.stringify(path)}: cannot read the file (${(err as Error).message}); expected an XSB or Boxoban level file`, { cause: err });
   }
   return parseLevelCollection(text, path);
 }
