@@ -243,3 +243,23 @@ describe('runTrainerCommand', () => {
       .rejects.toThrow(/placeholders\.output_dir/);
   });
 });
+
+describe('example trainer templates', () => {
+  // The values the train activity supplies besides the template's defaults.
+  const supplied = {
+    base_model: 'Qwen/Qwen2.5-7B-Instruct', train_file: '/d/train.prompt-completion.jsonl', messages_file: '/d/train.messages.jsonl',
+    dataset_dir: '/d', trl_dataset_dir: '/d/trl', output_dir: '/o',
+  };
+  for (const name of ['trl-sft', 'llamafactory-sft']) {
+    it(`${name}.yaml fills without unknown placeholders and drops the resume flag on a fresh start`, async () => {
+      const { parse } = await import('yaml');
+      const t = parse(await readFile(path.join(__dirname, '..', 'examples', 'trainers', `${name}.yaml`), 'utf8')) as { command: string[]; defaults: Record<string, string> };
+      const fresh = fillCommand(t.command, { ...t.defaults, ...supplied, resume_from_checkpoint: '' });
+      expect(fresh.join(' ')).not.toMatch(/\{\{|resume_from_checkpoint/);
+      const resumed = fillCommand(t.command, { ...t.defaults, ...supplied, resume_from_checkpoint: '/o/checkpoint-40' });
+      expect(resumed[resumed.length - 1]).toMatch(/resume_from_checkpoint=\/o\/checkpoint-40$/);
+      expect(resumed.join(' ')).toMatch(/1(\.0)?e-6/);
+      expect(Number(t.defaults.batch_size) * Number(t.defaults.grad_accum)).toBe(128);
+    });
+  }
+});
