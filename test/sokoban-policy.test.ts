@@ -67,6 +67,25 @@ describe('sokoban sim policy', () => {
     expect(successes).toBeLessThan(2);
   });
 
+  it('uses fixWithFeedback after a reported mistake and fixWithExperience with a lesson', async () => {
+    const level = parseLevel(['#######', '#@ $ .#', '#     #', '#######'].join('\n'));
+    const env = new SokobanEnvironment(level);
+    const initialObservation = await env.reset();
+    const r = await env.step('up');
+    expect(r.feedback).toMatch(/Nothing happened/);
+    const steps: TrajectoryStep[] = [{ action: 'up', observation: r.observation, feedback: r.feedback }];
+    const policy = createSokobanPolicy();
+    const onlyFeedback: SimSkill = { ...hopeless, fixWithFeedback: 1 };
+    const onlyExperience: SimSkill = { ...hopeless, fixWithExperience: 1 };
+    const afterMistake = request(renderAgentMessages({ taskId: 't', instructions: '', initialObservation, steps }));
+    const withLesson = request(renderAgentMessages({ taskId: 't', instructions: '', initialObservation, steps, experience: 'push right' }));
+    for (let seed = 0; seed < 5; seed++) {
+      expect(parseAction(policy.act(afterMistake, onlyFeedback, createRandom(seed)))).toBe('right');
+      expect(parseAction(policy.act(afterMistake, onlyExperience, createRandom(seed)))).not.toBe('right');
+      expect(parseAction(policy.act(withLesson, onlyExperience, createRandom(seed)))).toBe('right');
+    }
+  });
+
   it('is deterministic given the rand stream', async () => {
     const provider = createSokobanProvider({ kind: 'sokoban', count: 1, seed: 11 });
     const half: SimSkill = { firstTry: 0.5, fixWithFeedback: 0.5, fixWithExperience: 0.5, reflectionAccuracy: 0.5 };
