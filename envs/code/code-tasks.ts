@@ -43,7 +43,7 @@ async function parseFile(file: string): Promise<CodeTask[]> {
     raw = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`code tasks: cannot read tasks file '${file}' (${code ?? String(err)}); expected a JSONL or JSONL.gz file`);
+    throw new Error(`code tasks: cannot read tasks file '${file}' (${code ?? String(err)}); expected a JSONL or JSONL.gz file`, { cause: err });
   }
   // gzip magic bytes, whatever the file is called.
   const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
@@ -58,7 +58,7 @@ async function parseFile(file: string): Promise<CodeTask[]> {
     try {
       record = JSON.parse(line);
     } catch (err) {
-      throw new Error(`code tasks: ${where} is not valid JSON (${(err as Error).message})`);
+      throw new Error(`code tasks: ${where} is not valid JSON (${(err as Error).message})`, { cause: err });
     }
     const task = toTask(record, where);
     if (seen.has(task.id)) throw new Error(`code tasks: ${where}: duplicate task id '${task.id}'`);
