@@ -130,7 +130,7 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
   // NPROC only when it counts our own throwaway uid (root is exempt; a shared user uid would
   // count unrelated processes).
   const prlimit = ['prlimit', ...rlimitArgs(l, uid !== undefined)];
-  const setpriv = uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all'] : [];
+  const setpriv = uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--no-new-privs'] : [];
   const py = [python, ...req.args];
   let argv: string[];
   switch (level) {
