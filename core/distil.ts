@@ -9,6 +9,24 @@
  *
  * Input texts must be resolved to strings first (`resolveTree`), so this module stays pure:
  * no Node imports, no I/O, deterministic given its inputs and seed.
+ *
+ * Decisions:
+ * - Success rule for D_cf (`requireSuccess`, default true): the branch that re-did step τ must
+ *   itself end in 'success'. A branch that rolled back again does not count even if a
+ *   descendant later succeeded (its a′_τ then reappears in that descendant's replayed prefix,
+ *   so it can still enter D_reh).
+ * - Deduplication: records are keyed by the exact (prompt, completion) pair. The first one in
+ *   tree → branch → step order is kept, cf before reh; the others are listed in its provenance
+ *   `duplicates`. This removes replayed prefixes shared by several successful branches, and the
+ *   reh copy of a cf pair (step τ of a successful branch is both).
+ * - Rehearsal sample: round(fraction × candidates) with Math.round (.5 rounds up), chosen by a
+ *   seeded Fisher–Yates shuffle of the candidates sorted by id, so it depends on the seed and
+ *   the set of inputs, not their order. 'rft' defaults to fraction 1 (all successful steps).
+ * - β: L = L_cf + β·L_reh read as a sum over samples, i.e. a reh sample weighs β relative to a cf
+ *   sample. `weight` records that; `copies` (floor(β), plus one with probability frac(β)) is what
+ *   trainers without per-sample weights get, by replication in the written files.
+ * - No experience text anywhere in a prompt: prompts are re-rendered with experience = null,
+ *   the note is kept in provenance only.
  */
 import type { Text } from './text';
 import type { BranchRecord, EpisodeTree, ReflectionRecord, StepRecord } from './tree';

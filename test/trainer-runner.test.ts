@@ -233,6 +233,33 @@ describe('runTrainerCommand', () => {
     expect((e2 as Error).message).toMatch(/nope\.jsonl/);
   });
 
+  it('a ValueError before the first step is a config error, after training started a crash', async () => {
+    const r = await newRun('value-error');
+    const run = (code: string) => runTrainerCommand({ command: [process.execPath, '-e', '{{code}}'], placeholders: { code }, ...r, heartbeat: () => {}, heartbeatEveryMs: 50 })
+      .catch((e: unknown) => e);
+    const early = await run(`console.error('ValueError: --bf16 requires a CUDA device'); process.exit(1)`);
+    expect(early).toBeInstanceOf(TrainerConfigError);
+    expect((early as Error).message).toMatch(/--bf16 requires a CUDA device/);
+    // Same chunk, ValueError first: judged by the progress reached before it.
+    const sameChunk = await run(`process.stderr.write('ValueError: bad config\\n 20%|##  | 2/10 [00:01<00:04, 2.0it/s]\\n'); process.exit(1)`);
+    expect(sameChunk).toBeInstanceOf(TrainerConfigError);
+    const late = await run(`console.error(' 20%|##  | 2/10 [00:01<00:04, 2.0it/s]'); console.error('ValueError: loss is nan'); process.exit(1)`);
+    expect(late).toBeInstanceOf(TrainerCrashError);
+    expect((late as TrainerCrashError).details.progress?.step).toBe(2);
+  });
+
+  it('an already aborted signal starts nothing', async () => {
+    const r = await newRun('pre-aborted');
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('early'));
+    let beats = 0;
+    const err = await runTrainerCommand({ command: COMMAND, placeholders: { script, train_file: dataFile, total_steps: '3' }, ...r, signal: ctrl.signal, heartbeat: () => beats++ })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainerAbortedError);
+    expect(beats).toBe(0);
+    expect(await findLatestCheckpoint(r.outputDir)).toBeNull();
+  });
+
   it('rejects unknown placeholders and missing programs before or at spawn', async () => {
     const r = await newRun('template');
     await expect(runTrainerCommand({ command: [...COMMAND, '{{epochs}}'], placeholders: { script, train_file: dataFile, total_steps: '3' }, ...r, heartbeat: () => {} }))

@@ -62,21 +62,26 @@ export class ProgressTracker {
     this.progress = { step: null, totalSteps: null, epoch: null, loss: null, learningRate: null, lastLine: null, resumedFrom };
   }
 
-  /** Feeds raw output; returns the complete lines it contained. */
-  push(chunk: string): string[] {
+  /**
+   * Feeds raw output. `onLine` sees each complete line right after it was applied, so it can
+   * judge a line by the progress reached so far (not by lines later in the same chunk).
+   */
+  push(chunk: string, onLine?: (line: string, progress: Progress) => void): void {
     const parts = (this.pending + chunk).split(/\r\n|\r|\n/);
     this.pending = parts.pop() ?? '';
-    for (const line of parts) this.line(line);
-    return parts;
+    for (const line of parts) {
+      this.line(line);
+      onLine?.(line, this.progress);
+    }
   }
 
   /** Flushes a trailing line without newline. */
-  end(): string[] {
+  end(onLine?: (line: string, progress: Progress) => void): void {
     const rest = this.pending;
     this.pending = '';
-    if (rest === '') return [];
+    if (rest === '') return;
     this.line(rest);
-    return [rest];
+    onLine?.(rest, this.progress);
   }
 
   private line(line: string): void {

@@ -127,10 +127,15 @@ const CONFIG_PATTERNS: RegExp[] = [
   /Some specified arguments are not used by the HfArgumentParser/,
 ];
 
-/** True when a "file not found" line is about one of the files the template was given. */
+/**
+ * True when a "file not found" line names one of the paths the template was given (data files,
+ * a local base model). Only path-like values count: "3" (epochs) would match anything.
+ */
 function isMissingInputFile(line: string, values: Record<string, string>): boolean {
   if (!/No such file or directory|FileNotFoundError|Unable to find/.test(line)) return false;
-  return Object.entries(values).some(([k, v]) => v !== '' && k !== 'output_dir' && k !== 'resume_from_checkpoint' && line.includes(v));
+  return Object.entries(values).some(
+    ([k, v]) => k !== 'output_dir' && k !== 'resume_from_checkpoint' && v.length > 3 && /[/\\]/.test(v) && line.includes(v),
+  );
 }
 
 /** Live, non-zombie members of a process group (Linux /proc; falls back to kill(-pgid, 0)). */
@@ -194,7 +199,14 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
       throw new TrainerConfigError(`trainer placeholders.${reserved} = ${JSON.stringify(opts.placeholders[reserved])}: set by the runner, expected it to be absent`);
     }
   }
-  opts.signal?.throwIfAborted();
+  if (!(Number.isFinite(heartbeatEveryMs) && heartbeatEveryMs > 0)) {
+    throw new TrainerConfigError(`trainer heartbeatEveryMs = ${String(heartbeatEveryMs)}, expected a positive number of milliseconds`);
+  }
+  if (!(Number.isFinite(killGraceMs) && killGraceMs >= 0)) {
+    throw new TrainerConfigError(`trainer killGraceMs = ${String(killGraceMs)}, expected a number of milliseconds >= 0`);
+  }
+  const notStarted = (): TrainerFailureDetails => ({ exitCode: null, signal: null, argv: [], resumedFrom: null, logTail: '', progress: null });
+  if (opts.signal?.aborted) throw new TrainerAbortedError(notStarted(), opts.signal.reason);
 
   await mkdir(opts.outputDir, { recursive: true });
   await mkdir(path.dirname(opts.logFile), { recursive: true });
@@ -208,17 +220,15 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
   const tracker = new ProgressTracker(resumedFrom);
   const tail: string[] = [];
   let configLine: string | null = null;
-  const onLines = (lines: string[]) => {
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      tail.push(line);
-      if (tail.length > tailLines) tail.shift();
-      if (configLine !== null) continue;
-      // A ValueError before the first training step is a configuration problem (HF validates
-      // its arguments up front); after training started it is a crash like any other.
-      if (CONFIG_PATTERNS.some((p) => p.test(line)) || isMissingInputFile(line, values) || (/^\s*ValueError:/.test(line) && tracker.progress.step === null)) {
-        configLine = line.trim();
-      }
+  const onLine = (line: string, progress: Progress) => {
+    if (line.trim() === '') return;
+    tail.push(line);
+    if (tail.length > tailLines) tail.shift();
+    if (configLine !== null) return;
+    // A ValueError before the first training step (no bar yet, or 0/N) is a configuration
+    // problem (HF validates its arguments up front); after that it is a crash like any other.
+    if (CONFIG_PATTERNS.some((p) => p.test(line)) || isMissingInputFile(line, values) || (/^\s*ValueError:/.test(line) && !progress.step)) {
+      configLine = line.trim();
     }
   };
 
@@ -232,7 +242,7 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       log.write(chunk);
-      onLines(tracker.push(chunk));
+      tracker.push(chunk, onLine);
     });
   }
 
@@ -245,6 +255,8 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
     killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), killGraceMs);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort that arrived while we were looking for checkpoints fired no event.
+  if (opts.signal?.aborted) onAbort();
   const beat = () => opts.heartbeat(tracker.snapshot());
   beat();
   const timer = setInterval(beat, heartbeatEveryMs);
@@ -264,7 +276,7 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
   // Grandchildren that escaped the group could keep the pipes open: stop reading now.
   child.stdout.destroy();
   child.stderr.destroy();
-  onLines(tracker.end());
+  tracker.end(onLine);
   log.write(`=== leafe trainer exit code=${exit.code} signal=${exit.signal}\n`);
   await new Promise<void>((r) => log.end(r));
 
