@@ -236,8 +236,28 @@ interface Candidate {
   key: string;
 }
 
+function checkInputs(inputs: DistilInput[]): void {
+  if (!Array.isArray(inputs)) throw new Error(`distil: inputs = ${String(inputs)}, expected an array of DistilInput`);
+  inputs.forEach((input, i) => {
+    const bad = (field: string, value: unknown, expected: string) =>
+      new Error(`distil: inputs[${i}].${field} = ${JSON.stringify(value)}, expected ${expected}`);
+    if (typeof input.experimentId !== 'string' || input.experimentId === '') throw bad('experimentId', input.experimentId, 'a non-empty string');
+    if (!Number.isInteger(input.iteration) || input.iteration < 0) throw bad('iteration', input.iteration, 'an integer >= 0');
+    if (typeof input.episodeWorkflowId !== 'string' || input.episodeWorkflowId === '') throw bad('episodeWorkflowId', input.episodeWorkflowId, 'a non-empty string');
+    if (typeof input.instructions !== 'string') throw bad('instructions', input.instructions, 'a string');
+    if (typeof input.tree?.initialObservation !== 'string') {
+      throw bad('tree.initialObservation', input.tree?.initialObservation, 'a resolved string (call resolveTree first)');
+    }
+    for (const b of input.tree.branches) {
+      const s = b.steps.find((x) => typeof x.action !== 'string' || typeof x.observation !== 'string' || typeof x.feedback !== 'string');
+      if (s) throw bad(`tree.branches[${b.id}].steps[t=${s.t}]`, s.action, 'resolved string texts (call resolveTree first)');
+    }
+  });
+}
+
 export function distil(inputs: DistilInput[], options: DistilOptions): DistilResult {
   const opts = resolveOptions(options);
+  checkInputs(inputs);
   const stats: DistilStats = {
     method: opts.method, requireSuccess: opts.requireSuccess, rehearsalFraction: opts.rehearsalFraction, beta: opts.beta, seed: opts.seed,
     trees: inputs.length, tasks: new Set(inputs.map((i) => i.tree.taskId)).size, tasksCovered: 0,

@@ -222,6 +222,12 @@ describe('distil: provenance, validation, determinism', () => {
     expect(() => distil(inputs(), { method: 'leafe', seed: 1, rehearsalFraction: 1.5 })).toThrow(/rehearsalFraction = 1.5/);
     expect(() => distil(inputs(), { method: 'leafe', seed: 1, beta: -1 })).toThrow(/beta = -1/);
     expect(() => distil(inputs(), { method: 'leafe', seed: 0.5 })).toThrow(/seed = 0.5/);
+    const bad = inputs();
+    bad[1].iteration = -1;
+    expect(() => distil(bad, { method: 'leafe', seed: 1 })).toThrow(/inputs\[1\]\.iteration = -1/);
+    const unresolved = inputs();
+    (unresolved[0].tree.branches[1].steps[1] as unknown as { action: unknown }).action = { inline: 'A2-good' };
+    expect(() => distil(unresolved, { method: 'leafe', seed: 1 })).toThrow(/branches\[b1\]\.steps\[t=2\].*resolveTree/);
   });
 
   it('writes the same bytes for the same seed, and different samples for other seeds', async () => {
