@@ -1,9 +1,11 @@
 // The `leafe` command line. Each subcommand lives in its own file under cli/.
 import { Command } from 'commander';
+import { registerExploreCommand } from './explore-command';
 import { registerServerCommand } from './server-command';
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
 registerServerCommand(program);
+registerExploreCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`leafe: ${err instanceof Error ? err.message : String(err)}\n`);

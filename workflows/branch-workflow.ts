@@ -15,7 +15,8 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   const llm = proxyActivities<InferenceActivities>({
     taskQueue: input.queues.llm,
     startToCloseTimeout: timeouts.llmStartToCloseMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: timeouts.llmMaxAttempts },
+    // maximumAttempts 0 means unlimited, which Temporal expresses by leaving it out.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(timeouts.llmMaxAttempts > 0 ? { maximumAttempts: timeouts.llmMaxAttempts } : {}) },
   });
   const session = new EnvironmentSession(workflowInfo().workflowId, {
     env: input.env,

@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING, type InferenceSettings, type LeafeSettings } from '../core/leafe-settings';
+import type { EpisodeTree } from '../core/tree';
+import { providerFor } from '../envs/registry';
+import { defaultRunDir } from '../infra/paths';
+import type { EpisodeInput } from '../workflows/episode-types';
+import { envSpecFromFlags, positiveInt } from './env-options';
+import { startLocalRuntime } from './local-runtime';
+import { renderTreeText, treeSummary } from './render-tree';
+
+/** `leafe explore`: run LEAFE exploration episodes on the first tasks of an environment and print the trees. */
+export function registerExploreCommand(program: Command): void {
+  program
+    .command('explore')
+    .description('explore tasks as LEAFE trees (one episode workflow per task) and print the trees')
+    .requiredOption('--env <kind>', 'environment: code, sokoban or http')
+    .option('--tasks <file>', 'code: JSONL(.gz) task file (HumanEval or MBPP format)')
+    .option('--levels <file>', 'sokoban: XSB/Boxoban level file (default: generated levels)')
+    .option('--count <n>', 'sokoban: generated levels; http: task ids 0..n-1')
+    .option('--base-url <url>', 'OpenAI-compatible inference server (or AgentGym server with --env http: use --env-url)')
+    .option('--env-url <url>', 'http: AgentGym environment server URL')
+    .option('--agentgym-env <name>', 'http: AgentGym environment name', 'textcraft')
+    .option('--model <name>', 'model name on the inference server')
+    .option('--sim', 'start the built-in simulator and use it as the model (tests and dry runs; not a model)')
+    .option('--limit <n>', 'first n tasks', '5')
+    .option('--seed <n>', 'episode seed', '1')
+    .option('--budget <n>', 'new environment steps per episode', String(DEFAULT_LEAFE_SETTINGS.budget))
+    .option('--horizon <n>', 'maximum trajectory length', String(DEFAULT_LEAFE_SETTINGS.horizon))
+    .option('--max-depth <n>', 'deepest branch', String(DEFAULT_LEAFE_SETTINGS.maxDepth))
+    .option('--max-branches <n>', 'most branches per episode', String(DEFAULT_LEAFE_SETTINGS.maxBranches))
+    .option('--reflect-every <k>', 'reflect every k steps (0: only on failure)', String(DEFAULT_LEAFE_SETTINGS.reflectEvery))
+    .option('--concurrency <n>', 'episodes at once', '4')
+    .option('--run-dir <dir>', 'run directory', defaultRunDir())
+    .option('--json', 'print the trees as JSON on stdout')
+    .action(async (opts) => {
+      const env = envSpecFromFlags({ ...opts, baseUrl: opts.env === 'http' ? opts.envUrl : undefined });
+      const leafe: LeafeSettings = {
+        ...DEFAULT_LEAFE_SETTINGS,
+        budget: positiveInt('--budget', opts.budget),
+        horizon: positiveInt('--horizon', opts.horizon),
+        maxDepth: positiveInt('--max-depth', opts.maxDepth),
+        maxBranches: positiveInt('--max-branches', opts.maxBranches),
+        reflectEvery: positiveInt('--reflect-every', opts.reflectEvery),
+      };
+      if (opts.env === 'sokoban' && opts.horizon === String(DEFAULT_LEAFE_SETTINGS.horizon)) leafe.horizon = 30;
+      if (opts.env === 'sokoban' && opts.budget === String(DEFAULT_LEAFE_SETTINGS.budget)) leafe.budget = 90;
+      const seed = positiveInt('--seed', opts.seed);
+      const limit = positiveInt('--limit', opts.limit);
+      const concurrency = Math.max(1, positiveInt('--concurrency', opts.concurrency));
+      if (!opts.sim && (!opts.baseUrl || !opts.model)) {
+        throw new Error('--base-url/--model: missing; expected an OpenAI-compatible server and model name, or --sim for the simulator');
+      }
+      const taskIds = await providerFor(env).listTasks(limit);
+      const runtime = await startLocalRuntime({ runDir: opts.runDir, sim: opts.sim ? { env, seed } : undefined });
+      try {
+        const inference: InferenceSettings = {
+          ...DEFAULT_SAMPLING,
+          baseUrl: runtime.sim ? runtime.sim.url : opts.baseUrl,
+          model: runtime.sim ? 'sim-base' : opts.model,
+        };
+        const runId = `explore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        process.stderr.write(`leafe: exploring ${taskIds.length} task(s) as ${runId}${runtime.uiUrl ? ` (Web UI ${runtime.uiUrl})` : ''}\n`);
+        const trees = await mapBounded(taskIds, concurrency, async (taskId) => {
+          const input: EpisodeInput = { taskId, env, seed, inference, leafe, queues: runtime.queues };
+          const tree: EpisodeTree = await runtime.client.workflow.execute('episodeWorkflow', {
+            taskQueue: runtime.queues.workflows,
+            workflowId: `${runId}/${taskId}`,
+            args: [input],
+          });
+          if (!opts.json) process.stdout.write(`${renderTreeText(tree)}\n\n`);
+          return tree;
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(trees.map(treeSummary), null, 2)}\n`);
+        else process.stdout.write(`solved ${trees.filter((t) => t.success).length}/${trees.length}; budget used ${trees.reduce((n, t) => n + t.budget.used, 0)} steps\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
+}
+
+/** Runs fn over items with at most `limit` in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
