@@ -66,7 +66,7 @@ function findSites(lines: string[]): MutationSite[] {
   lines.forEach((line, i) => {
     if (!mask[i]) return;
     // Comparisons (not ->, <<, >>, <>, or augmented assignments).
-    addRegex(i, 'comparison', /(?<![<>=!\-])(<=|>=|==|!=|<|>)(?![<>=])/, (m) => COMPARISON_SWAPS[m[1]]);
+    addRegex(i, 'comparison', /(?<![<>=!-])(<=|>=|==|!=|<|>)(?![<>=])/, (m) => COMPARISON_SWAPS[m[1]]);
     // Off-by-one in range(...) bounds and len(...).
     addRegex(i, 'off-by-one', /range\(([^()]*(?:\([^()]*\))?[^()]*)\)/, (m) => `range(${m[1]} - 1)`);
     addRegex(i, 'off-by-one', /len\(([^()]+)\)(?!\s*[-+])/, (m) => `len(${m[1]}) - 1`);

@@ -118,7 +118,7 @@ export interface SimTrainOptions {
   saveSteps: number;
   /** 'auto' = newest checkpoint in outputDir (if any); a path = that checkpoint; undefined = fresh. */
   resumeFrom?: string;
-  /** Simulated crash at this step, unless a checkpoint at or past it exists. */
+  /** Simulated crash right after saving a checkpoint at this step, unless a checkpoint at or past it already exists. */
   crashAtStep?: number;
   log: (line: string) => void;
 }
@@ -184,12 +184,13 @@ export async function runSimTraining(o: SimTrainOptions): Promise<SimAdapterFile
   let loss = start > 0 ? lossAt(dataSha, start, totalSteps) : lossAt(dataSha, 0, totalSteps);
   for (let step = start + 1; step <= totalSteps; step++) {
     if (o.stepMs > 0) await new Promise((r) => setTimeout(r, o.stepMs));
-    if (crashArmed && step === o.crashAtStep) throw new SimulatedCrash(step);
     loss = lossAt(dataSha, step, totalSteps);
     const epoch = Math.round((step / o.stepsPerEpoch) * 100) / 100;
     o.log(`{'loss': ${loss}, 'grad_norm': ${(loss * 2.1).toFixed(4)}, 'learning_rate': ${lrAt(step, totalSteps)}, 'epoch': ${epoch}}`);
     o.log(`step ${step}/${totalSteps}`);
-    if (step % o.saveSteps === 0 || step === totalSteps) {
+    // The simulated crash comes right after a checkpoint save, so a retry resumes past it.
+    const crashing = crashArmed && step === o.crashAtStep;
+    if (step % o.saveSteps === 0 || step === totalSteps || crashing) {
       const state: CheckpointState = { global_step: step, max_steps: totalSteps, epoch, loss, data_sha256: dataSha };
       // Written to a temp dir then renamed, so a crash never leaves a half checkpoint.
       const tmp = join(o.outputDir, `.tmp-checkpoint-${step}`);
@@ -200,6 +201,7 @@ export async function runSimTraining(o: SimTrainOptions): Promise<SimAdapterFile
       await rename(tmp, join(o.outputDir, `checkpoint-${step}`));
       o.log(`Saving model checkpoint to ${join(o.outputDir, `checkpoint-${step}`)}`);
     }
+    if (crashing) throw new SimulatedCrash(step);
   }
 
   const adapter: SimAdapterFile = {

@@ -107,7 +107,7 @@ describe('sim server: chat completions', () => {
     let malformed = 0;
     for (let seed = 0; seed < 10; seed++) {
       const text = (await sloppy.chat.completions.create({ model: 'sim-base', messages: renderReflectionMessages(ctx), seed, response_format: REFLECTION_FORMAT })).choices[0].message.content!;
-      let ok = false;
+      let ok: boolean;
       try {
         const j = JSON.parse(text) as { step: number };
         ok = j.step >= 1 && j.step <= 2;
