@@ -307,6 +307,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       stats.status(429);
       return sendError(res, 429, 'RateLimitError', 'simulated rate limit: too many requests');
     }
+    // A hang models a stuck connection, not a busy server: it holds no capacity slot.
     if (f < p500 + p429 + pHang && !(await sleep(faults.hangMs ?? 30_000, signal))) {
       stats.status(499);
       return;
@@ -414,7 +415,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     route(req, res, controller.signal).catch((err: unknown) => {
       if (res.headersSent || res.destroyed) return;
       if (err instanceof HttpError) {
-        if (req.url?.startsWith('/v1/chat/completions')) stats.status(err.status);
+        if (req.url?.startsWith('/v1/chat/completions')) stats.rejected(err.status);
         return sendError(res, err.status, err.type, err.message);
       }
       stats.status(500);

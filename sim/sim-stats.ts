@@ -42,6 +42,12 @@ export class SimStats {
     return n;
   }
 
+  /** A request refused before it had a key (bad body, unknown model, no policy). */
+  rejected(code: number): void {
+    this.totalRequests++;
+    this.status(code);
+  }
+
   status(code: number, key?: string): void {
     const s = String(code);
     this.statusCounts.set(s, (this.statusCounts.get(s) ?? 0) + 1);

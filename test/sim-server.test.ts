@@ -134,6 +134,7 @@ describe('sim server: chat completions', () => {
     const unknown = await c.chat.completions.create({ model: 'sim-base', messages: [{ role: 'user', content: 'Task id: nope/1' }], seed: 1 }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.BadRequestError);
     expect((unknown as Error).message).toMatch(/no simulator policy/);
+    expect(server.stats()).toMatchObject({ totalRequests: 3, statusCounts: { '400': 2, '404': 1 }, repeatedCompleted: 0 });
   });
 });
 
