@@ -2,6 +2,10 @@ import type { QueueRole } from '../workers/task-queues';
 import { ArtifactStore } from '../infra/artifact-store';
 import { createEnvironmentActivities } from './environment/environment-activities';
 import { createInferenceActivities } from './inference/inference-activities';
+import { createDeployActivities } from './deploy/deploy-activity';
+import { createDistilActivities } from './distil/distil-activity';
+import { createStoreActivities } from './store/store-activities';
+import { createTrainActivities } from './train/train-activity';
 import { createPingActivities } from './ping-activities';
 
 /** What activities need from the process that hosts them (injected, so tests and workers share it). */
@@ -16,12 +20,13 @@ export function activitiesFor(role: QueueRole, deps: ActivityDeps): Record<strin
   const store = ArtifactStore.forRunDir(deps.runDir);
   switch (role) {
     case 'workflows':
-      return {};
+      // The orchestration worker also runs the small run-directory activities (trees, stage results, distil).
+      return { ...createStoreActivities({ store, runDir: deps.runDir }), ...createDistilActivities({ store, runDir: deps.runDir }) };
     case 'llm':
-      return { ...createPingActivities(), ...createInferenceActivities({ store }) };
+      return { ...createPingActivities(), ...createInferenceActivities({ store }), ...createDeployActivities() };
     case 'env':
       return { ...createPingActivities(), ...createEnvironmentActivities({ store, sessionQueue: deps.sessionQueue }) };
     case 'train':
-      return { ...createPingActivities() };
+      return { ...createPingActivities(), ...createTrainActivities({ runDir: deps.runDir }) };
   }
 }

@@ -51,6 +51,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
         await Worker.create({
           ...common,
           taskQueue: options.queues.workflows,
+          activities: activitiesFor('workflows', deps),
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts') }),
           maxConcurrentWorkflowTaskExecutions: concurrency.workflows,
           maxCachedWorkflows: 1000,

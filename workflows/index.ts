@@ -2,3 +2,6 @@
 export { pingWorkflow } from './ping-workflow';
 export { episodeWorkflow } from './episode-workflow';
 export { branchWorkflow } from './branch-workflow';
+export { storedEpisodeWorkflow } from './stored-episode-workflow';
+export { evaluateWorkflow } from './evaluate-workflow';
+export { experimentWorkflow } from './experiment-workflow';

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import type { DistilSettings, Method } from '../../core/experiment-config';
+import { distil, resolveTree, type DistilInput } from '../../core/distil';
+import type { EpisodeTree } from '../../core/tree';
+import type { ArtifactStore } from '../../infra/artifact-store';
+import { writeDatasets } from './write-datasets';
+
+export interface DistilStageInput {
+  experimentId: string;
+  iteration: number;
+  method: Exclude<Method, 'base'>;
+  /** Artifact refs of the explored trees. */
+  treeRefs: string[];
+  settings: DistilSettings;
+  seed: number;
+  /** Relative to the run directory. */
+  outDir: string;
+}
+
+export interface DistilStageResult {
+  dir: string;
+  promptCompletionFile: string;
+  messagesFile: string;
+  provenanceFile: string;
+  trlDatasetDir: string;
+  datasetInfoDir: string;
+  sha256: string;
+  cf: number;
+  reh: number;
+  records: number;
+}
+
+/** Distil: D_cf from branching events and D_reh from successful trajectories, written for trainers. */
+export function createDistilActivities(deps: { store: ArtifactStore; runDir: string }) {
+  return {
+    async distilDatasets(input: DistilStageInput): Promise<DistilStageResult> {
+      const inputs: DistilInput[] = [];
+      for (const ref of input.treeRefs) {
+        const tree = JSON.parse(await deps.store.getText(ref)) as EpisodeTree;
+        inputs.push({
+          tree: await resolveTree(tree, (t) => deps.store.resolve(t)),
+          instructions: tree.instructions ? await deps.store.resolve(tree.instructions) : '',
+          experimentId: input.experimentId,
+          iteration: input.iteration,
+          episodeWorkflowId: tree.episodeId,
+        });
+      }
+      const result = distil(inputs, {
+        method: input.method,
+        requireSuccess: input.settings.requireSuccess,
+        rehearsalFraction: input.settings.rehearsalFraction,
+        beta: input.settings.beta,
+        seed: input.seed,
+      });
+      const written = await writeDatasets(path.join(deps.runDir, input.outDir), result);
+      const cf = result.records.filter((r) => r.kind === 'cf').length;
+      return {
+        dir: written.dir,
+        promptCompletionFile: written.promptCompletionFile,
+        messagesFile: written.messagesFile,
+        provenanceFile: written.provenanceFile,
+        trlDatasetDir: written.trlDatasetDir,
+        datasetInfoDir: path.dirname(written.llamaFactoryInfoFile),
+        sha256: written.sha256,
+        cf,
+        reh: result.records.length - cf,
+        records: result.records.length,
+      };
+    },
+  };
+}
+
+export type DistilActivities = ReturnType<typeof createDistilActivities>;

@@ -1,0 +1,35 @@
+import { condition } from '@temporalio/workflow';
+
+/**
+ * Runs `fn` over items with at most `limit()` in flight (read on every start, so a signal can
+ * change it live) and waits while `paused()`; results keep the input order. Deterministic:
+ * completions arrive in history order on replay.
+ */
+export async function boundedMap<T, R>(items: T[], limit: () => number, fn: (item: T, index: number) => Promise<R>, paused: () => boolean = () => false): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let inFlight = 0;
+  let next = 0;
+  let failure: unknown = null;
+  const running: Promise<void>[] = [];
+  while (next < items.length) {
+    await condition(() => failure !== null || (!paused() && inFlight < Math.max(1, limit())));
+    if (failure !== null) break;
+    const i = next++;
+    inFlight++;
+    running.push(
+      fn(items[i], i).then(
+        (r) => {
+          results[i] = r;
+          inFlight--;
+        },
+        (err: unknown) => {
+          failure ??= err;
+          inFlight--;
+        },
+      ),
+    );
+  }
+  await Promise.all(running);
+  if (failure !== null) throw failure;
+  return results;
+}

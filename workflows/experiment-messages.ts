@@ -1,0 +1,23 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** Live progress of an experiment, answered by the `status` query. */
+export interface ExperimentStatus {
+  experimentId: string;
+  method: string;
+  iteration: number;
+  iterations: number;
+  stage: string;
+  paused: boolean;
+  tasksDone: number;
+  tasksTotal: number;
+  budgetUsed: number;
+  concurrency: number;
+  lastPassAtK: Record<string, number> | null;
+}
+
+export const statusQuery = defineQuery<ExperimentStatus>('status');
+/** Pause: running activities and children finish; nothing new starts. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Change how many exploration episodes run at once. */
+export const setConcurrencySignal = defineSignal<[number]>('setConcurrency');

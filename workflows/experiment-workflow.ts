@@ -1,0 +1,185 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DeployActivities } from '../activities/deploy/deploy-activity';
+import type { DistilActivities, DistilStageResult } from '../activities/distil/distil-activity';
+import type { StoreActivities } from '../activities/store/store-activities';
+import type { TrainActivities, TrainStageResult } from '../activities/train/train-activity';
+import type { EvaluationResult, ExperimentInput, ExperimentState, ExperimentSummary, IterationRecord } from '../core/experiment-config';
+import { deriveSeed } from '../core/random';
+import { addUsage, NO_USAGE } from '../core/tree';
+import { boundedMap } from './bounded-map';
+import { evaluateWorkflow } from './evaluate-workflow';
+import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from './experiment-messages';
+import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from './search-attribute-keys';
+import { storedEpisodeWorkflow, type EpisodeSummary } from './stored-episode-workflow';
+
+/**
+ * One experiment (one method): per iteration evaluate the current model, then (leafe/rft)
+ * explore the training tasks, distil, train, deploy, and continue-as-new with the new model.
+ * Every stage has a deterministic key; its result is looked up before work starts, so a
+ * re-run iteration never redoes a finished stage.
+ */
+export async function experimentWorkflow(input: ExperimentInput): Promise<ExperimentSummary> {
+  const { config, method, experimentId, queues } = input;
+  const state: ExperimentState = input.state ?? { iteration: 0, model: config.inference.model, adapter: null, history: [] };
+  const it = state.iteration;
+  const status: ExperimentStatus = {
+    experimentId,
+    method,
+    iteration: it,
+    iterations: config.iterations,
+    stage: 'starting',
+    paused: false,
+    tasksDone: 0,
+    tasksTotal: 0,
+    budgetUsed: 0,
+    concurrency: config.concurrency.episodes,
+    lastPassAtK: state.history.at(-1)?.evaluation.passAtK ?? null,
+  };
+  setHandler(statusQuery, () => status);
+  setHandler(pauseSignal, () => void (status.paused = true));
+  setHandler(resumeSignal, () => void (status.paused = false));
+  setHandler(setConcurrencySignal, (n: number) => {
+    if (Number.isInteger(n) && n >= 1) status.concurrency = n;
+  });
+
+  const store = proxyActivities<StoreActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '1 minute' });
+  const distiller = proxyActivities<DistilActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 minutes' });
+  const trainer = proxyActivities<TrainActivities>({
+    taskQueue: queues.train,
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 5, initialInterval: '5s', maximumInterval: '5 minutes' },
+  });
+  const deployer = proxyActivities<DeployActivities>({ taskQueue: queues.llm, startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } });
+
+  const key = (stage: string) => `${experimentId}/it${it}/${stage}`;
+  /** Runs a stage once: a recorded result is reused, a new one is recorded. */
+  async function stage<T>(name: string, run: () => Promise<T>): Promise<T> {
+    status.stage = name;
+    upsertSearchAttributes([{ key: StageKey, value: name }, { key: IterationKey, value: it }]);
+    await condition(() => !status.paused);
+    const recorded = (await store.lookupStage(key(name))) as T | null;
+    if (recorded !== null) return recorded;
+    const result = await run();
+    await store.recordStage(key(name), result);
+    return result;
+  }
+
+  upsertSearchAttributes([
+    { key: ExperimentIdKey, value: experimentId },
+    { key: MethodKey, value: method },
+  ]);
+  const inference = { ...config.inference, model: state.model };
+
+  const evaluation = await stage<EvaluationResult>('evaluate', () =>
+    executeChild(evaluateWorkflow, {
+      workflowId: `${experimentId}/it${it}/evaluate`,
+      taskQueue: queues.workflows,
+      args: [
+        {
+          iteration: it,
+          taskIds: config.evalTasks,
+          samples: config.evaluation.samples,
+          ks: config.evaluation.ks,
+          horizon: config.evaluation.horizon,
+          env: config.env,
+          inference,
+          seed: config.seed,
+          queues,
+          concurrency: config.concurrency.episodes,
+          timeouts: config.timeouts,
+        },
+      ],
+    }),
+  );
+  status.lastPassAtK = evaluation.passAtK;
+  const record: IterationRecord = { iteration: it, model: state.model, evaluation, usage: NO_USAGE };
+
+  if (method !== 'base' && it < config.iterations) {
+    const episodes = await stage<EpisodeSummary[]>('explore', async () => {
+      status.tasksTotal = config.trainTasks.length;
+      status.tasksDone = 0;
+      return boundedMap(
+        config.trainTasks,
+        () => status.concurrency,
+        async (taskId) => {
+          const summary = await executeChild(storedEpisodeWorkflow, {
+            workflowId: `${experimentId}/it${it}/explore/${taskId}`,
+            taskQueue: queues.workflows,
+            args: [{ taskId, env: config.env, seed: deriveSeed(config.seed, 'explore', it, taskId), inference, leafe: config.leafe, queues, timeouts: config.timeouts }],
+          });
+          status.tasksDone++;
+          status.budgetUsed += summary.budget.used;
+          return summary;
+        },
+        () => status.paused,
+      );
+    });
+    record.usage = episodes.reduce((u, e) => addUsage(u, e.usage), NO_USAGE);
+    const treesRef = await store.saveJson(episodes.map((e) => ({ taskId: e.taskId, episodeId: e.episodeId, treeRef: e.treeRef })));
+    record.explore = {
+      episodes: episodes.length,
+      solved: episodes.filter((e) => e.success).length,
+      budgetUsed: episodes.reduce((n, e) => n + e.budget.used, 0),
+      replayed: episodes.reduce((n, e) => n + e.budget.replayed, 0),
+      branches: episodes.reduce((n, e) => n + e.branches, 0),
+      treesRef,
+    };
+
+    const dataset = await stage<DistilStageResult>('distil', () =>
+      distiller.distilDatasets({
+        experimentId,
+        iteration: it,
+        method,
+        treeRefs: episodes.map((e) => e.treeRef),
+        settings: config.distil,
+        seed: deriveSeed(config.seed, 'distil', it),
+        outDir: `experiments/${experimentId}/it${it}/dataset`,
+      }),
+    );
+    record.dataset = { dir: dataset.dir, sha256: dataset.sha256, cf: dataset.cf, reh: dataset.reh, records: dataset.records };
+    if (dataset.records === 0) {
+      throw ApplicationFailure.nonRetryable(
+        `iteration ${it}: distillation produced no training records (${episodes.length} episodes, ${record.explore.solved} solved); expected at least one success to learn from — raise the exploration budget or the number of training tasks`,
+        'EmptyDataset',
+      );
+    }
+
+    const trained = await stage<TrainStageResult>('train', () =>
+      trainer.trainAdapter({ trainer: config.trainer, dataset, outputDir: `experiments/${experimentId}/it${it}/train`, previousAdapter: state.adapter }),
+    );
+    record.train = { adapterPath: trained.adapterPath, resumedFrom: trained.resumedFrom };
+
+    const deployed = await stage('deploy', () =>
+      deployer.deployAdapter({ deploy: config.deploy, adapterName: `${experimentId}-it${it + 1}`, adapterPath: trained.adapterPath }),
+    );
+    record.deploy = deployed;
+
+    status.stage = 'next-iteration';
+    await continueAsNew<typeof experimentWorkflow>({
+      ...input,
+      state: { iteration: it + 1, model: deployed.model, adapter: trained.adapterPath, history: [...state.history, record] },
+    });
+  }
+
+  status.stage = 'done';
+  upsertSearchAttributes([{ key: StageKey, value: 'done' }]);
+  const iterations = [...state.history, record];
+  const summaryPath = await store.writeJsonFile(`experiments/${experimentId}/summary.json`, {
+    experimentId,
+    method,
+    env: config.env.kind,
+    iterations,
+    workflowId: workflowInfo().workflowId,
+  });
+  return { experimentId, method, env: config.env.kind, iterations, summaryPath };
+}
