@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
+
+// The experiment spec users write (YAML or JSON). Validated here, at the edge: workflows get
+// the resolved ExperimentConfig and never see zod.
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const probability = z.number().min(0).max(1);
+
+const taskSelection = z.union([
+  z.object({ ids: z.array(z.string()).min(1) }).strict(),
+  z.object({ offset: nonNegativeInt.default(0), limit: positiveInt }).strict(),
+]);
+
+const envSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('code'),
+      tasks: z.string().min(1).describe('JSONL or JSONL.gz task file (HumanEval or MBPP format), relative to the spec file'),
+      sandbox: z.object({ wallMs: positiveInt, cpuSeconds: positiveInt, memoryMb: positiveInt, outputBytes: positiveInt }).partial().strict().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('sokoban'),
+      levels: z.string().min(1).optional().describe('XSB/Boxoban level file; when absent, levels are generated'),
+      count: positiveInt.optional(),
+      width: positiveInt.optional(),
+      height: positiveInt.optional(),
+      boxes: positiveInt.optional(),
+      seed: nonNegativeInt.optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('http'), baseUrl: z.url(), env: z.string().min(1), taskIds: z.array(nonNegativeInt).optional(), count: positiveInt.optional() }).strict(),
+]);
+
+const sampling = {
+  temperature: z.number().min(0).max(2).default(0.7),
+  topP: z.number().gt(0).max(1).optional(),
+  maxTokens: positiveInt.default(1024),
+  timeoutMs: positiveInt.default(120_000),
+};
+
+const inferenceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('openai'), baseUrl: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional(), ...sampling }).strict(),
+  z.object({ kind: z.literal('sim'), ...sampling }).strict(),
+]);
+
+const simSkill = z.object({ firstTry: probability, fixWithFeedback: probability, fixWithExperience: probability, reflectionAccuracy: probability }).partial().strict();
+
+const trainerSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('command'),
+      template: z.string().optional().describe('YAML file with `command` (argv) and `defaults` (hyperparameters), e.g. examples/trainers/trl-sft.yaml'),
+      command: z.array(z.string()).min(1).optional(),
+      baseModel: z.string().min(1),
+      hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+      env: z.record(z.string(), z.string()).optional(),
+      cwd: z.string().optional(),
+    })
+    .strict()
+    .refine((t) => Boolean(t.template) !== Boolean(t.command), { message: 'expected exactly one of `template` or `command`' }),
+  z.object({ kind: z.literal('sim'), epochs: positiveInt.default(2), stepsPerEpoch: positiveInt.default(10), stepMs: nonNegativeInt.default(10) }).strict(),
+]);
+
+const deploySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('vllm-lora'), baseUrl: z.url(), apiKeyEnv: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('sim') }).strict(),
+]);
+
+export const methodSchema = z.enum(['leafe', 'rft', 'base']);
+
+export const experimentSpecSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" or "-"'),
+    methods: z.array(methodSchema).min(1).describe('one method is an experiment; several are a study run side by side'),
+    iterations: nonNegativeInt.default(1),
+    seed: nonNegativeInt.default(1),
+    runDir: z.string().optional(),
+    env: envSchema,
+    tasks: z.object({ train: taskSelection, eval: taskSelection }).strict(),
+    inference: inferenceSchema,
+    simulator: z
+      .object({ seed: nonNegativeInt.optional(), skill: simSkill.optional(), latencyMs: nonNegativeInt.default(0), capacity: positiveInt.optional() })
+      .strict()
+      .optional(),
+    leafe: z
+      .object({
+        horizon: positiveInt,
+        reflectEvery: nonNegativeInt,
+        reflectOnFailure: z.boolean(),
+        maxDepth: nonNegativeInt,
+        maxBranches: positiveInt,
+        budget: positiveInt,
+        stopAtFirstSuccess: z.boolean(),
+        keepExperience: z.boolean(),
+      })
+      .partial()
+      .strict()
+      .default({}),
+    distil: z
+      .object({ requireSuccess: z.boolean().default(true), rehearsalFraction: probability.default(0.2), beta: z.number().nonnegative().default(1) })
+      .strict()
+      .default({ requireSuccess: true, rehearsalFraction: 0.2, beta: 1 }),
+    trainer: trainerSchema,
+    deploy: deploySchema,
+    evaluation: z
+      .object({ samples: positiveInt, ks: z.array(positiveInt).min(1).optional(), horizon: positiveInt.optional() })
+      .strict(),
+    concurrency: z.object({ episodes: positiveInt.default(8) }).strict().default({ episodes: 8 }),
+  })
+  .strict();
+
+export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
+
+export const LEAFE_DEFAULTS = DEFAULT_LEAFE_SETTINGS;
