@@ -1,0 +1,158 @@
+/** Shared plumbing of the benchmarks: logging, statistics, the simulator child, Temporal. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { ChatMessage } from '../core/prompts';
+import { startDevServer, type DevServer } from '../infra/dev-server';
+import { PROJECT_ROOT } from '../infra/paths';
+import { resolveTemporalCli } from '../infra/temporal-cli';
+import { drawLatencyMs, type LatencySpec } from '../sim/latency';
+import type { SimStatsSnapshot } from '../sim/sim-stats';
+import type { SimChildOptions } from './sim-process';
+
+export const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  // nearest-rank
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export const round = (x: number, digits = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `leafe-bench-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs fn over items with at most `limit` in flight (a fixed-size pool, as `leafe explore` does). */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulator, in a child process
+
+export interface SimHandle {
+  url: string;
+  options: SimChildOptions;
+  stats(): Promise<SimStatsSnapshot>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSimChild(options: SimChildOptions): Promise<SimHandle> {
+  const child: ChildProcess = fork(path.join(__dirname, 'sim-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let pending: Array<(m: { ok: boolean; error?: string; url?: string; stats?: SimStatsSnapshot }) => void> = [];
+  child.on('message', (m: { ok: boolean }) => pending.shift()?.(m));
+  child.on('exit', (code) => {
+    for (const p of pending) p({ ok: false, error: `simulator process exited with code ${code}` });
+    pending = [];
+  });
+  const call = (msg: object) =>
+    new Promise<{ ok: boolean; error?: string; url?: string; stats?: SimStatsSnapshot }>((resolve, reject) => {
+      pending.push((m) => (m.ok ? resolve(m) : reject(new Error(`simulator: ${m.error}`))));
+      child.send(msg);
+    });
+  const started = await call({ cmd: 'start', options });
+  return {
+    url: started.url!,
+    options,
+    stats: async () => (await call({ cmd: 'stats' })).stats!,
+    reset: async () => void (await call({ cmd: 'reset' })),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      await call({ cmd: 'stop' }).catch(() => undefined);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * The latency the simulator drew for a request: the same function of (server seed, request key)
+ * the server uses (sim/sim-server.ts contentKey + sim/latency.ts), recomputed here so per-step
+ * overhead can subtract exactly the simulated inference time. Checked against the server's
+ * per-key counters by the benchmark (keys must match).
+ */
+export function simRequestKey(model: string, messages: ChatMessage[], seed: number, wantsReflection: boolean): string {
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex').slice(0, 16);
+  const ck = sha(JSON.stringify([messages.map((m) => [m.role, m.content]), seed, wantsReflection]));
+  return sha(`${model}\u0000${ck}`);
+}
+
+export function simLatencyMs(spec: LatencySpec | undefined, simSeed: number, key: string): number {
+  return drawLatencyMs(spec, simSeed, key);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal: own dev server on a temp SQLite file, a client, and a workflow bundle built once
+
+export interface BenchTemporal {
+  server: DevServer;
+  client: Client;
+  address: string;
+  bundlePath: string;
+  workerConnection(): Promise<NativeConnection>;
+  close(): Promise<void>;
+}
+
+export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed already
+  }
+  const cli = resolveTemporalCli({ log });
+  const t0 = Date.now();
+  const server = await startDevServer({ cli, dbFile: path.join(dir, 'temporal.sqlite'), ui: false, log });
+  log(`temporal dev server at ${server.address} (${Date.now() - t0} ms, SQLite ${path.join(dir, 'temporal.sqlite')})`);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  const quiet = new DefaultLogger('WARN', () => undefined);
+  const { writeFileSync } = await import('node:fs');
+  const bundle = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet });
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  const natives: NativeConnection[] = [];
+  return {
+    server,
+    client,
+    address: server.address,
+    bundlePath,
+    workerConnection: async () => {
+      const c = await NativeConnection.connect({ address: server.address });
+      natives.push(c);
+      return c;
+    },
+    close: async () => {
+      await Promise.all(natives.map((c) => c.close().catch(() => undefined)));
+      await connection.close().catch(() => undefined);
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * LEAFE exploration without Temporal: the logic of workflows/episode-workflow.ts and
+ * workflows/branch-workflow.ts, ported line by line onto direct calls of the SAME activity
+ * functions (createEnvironmentActivities, createInferenceActivities). No history, no task
+ * queues, no retries, no crash recovery: this is the no-durability baseline.
+ *
+ * The activities read Context.current() (heartbeats, cancellation signal), so each call runs
+ * inside `new MockActivityEnvironment().run(fn, input)` from @temporalio/testing: that only
+ * provides the activity context; the activity code itself is the real one.
+ *
+ * Two schedules over the same decision logic (BranchRunner):
+ * - `runEpisodeAsync`: each episode runs on its own, as a Temporal episodeWorkflow does;
+ * - `runLockstep`: a batch of episodes advances in rounds with a barrier after each phase
+ *   (open, act, step, reflect), the synchronous rollout loop of common agent-RL frameworks.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
+import { createEnvironmentActivities } from '../activities/environment/environment-activities';
+import type { ActInput, InferenceActivities } from '../activities/inference/inference-activities';
+import { createInferenceActivities } from '../activities/inference/inference-activities';
+import { deriveSeed } from '../core/random';
+import type { Text } from '../core/text';
+import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
+import { ArtifactStore } from '../infra/artifact-store';
+import type { BranchRequest, EpisodeInput } from '../workflows/episode-types';
+
+export interface InProcessActivities {
+  env: EnvironmentActivities;
+  llm: InferenceActivities;
+}
+
+export function createInProcessActivities(runDir: string): InProcessActivities {
+  const store = ArtifactStore.forRunDir(runDir);
+  return {
+    env: createEnvironmentActivities({ store, sessionQueue: 'in-process' }),
+    llm: createInferenceActivities({ store }),
+  };
+}
+
+/** Runs one activity function in an activity context (no worker, no server, no history). */
+function call<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
+  return new MockActivityEnvironment().run(fn as (input: I) => Promise<O>, input);
+}
+
+/** One timed environment step: act start → step returned (the next decision can be made). */
+export interface StepTiming {
+  episodeId: string;
+  branchId: string;
+  t: number;
+  cycleMs: number;
+  act: ActInput;
+}
+
+export interface InProcessEpisode {
+  episodeId: string;
+  taskId: string;
+  success: boolean;
+  used: number;
+  replayed: number;
+  branches: BranchRecord[];
+  usage: TokenUsage;
+}
+
+interface QueuedBranch {
+  parent: string | null;
+  depth: number;
+  tau: number | null;
+  experience: string | null;
+  prefix: Text[];
+}
+
+/** The state of one branch, advanced phase by phase (branch-workflow.ts, minus Temporal). */
+class BranchRunner {
+  steps: StepRecord[] = [];
+  reflections: ReflectionRecord[] = [];
+  requests: BranchRequest[] = [];
+  usage = NO_USAGE;
+  newSteps = 0;
+  outcome: BranchOutcome | null = null;
+  rollback: BranchRequest | undefined;
+  opened!: OpenEnvironmentResult;
+  private trajectoryRef = '';
+  private pendingAct: { t: number; action: Text; usage: TokenUsage; startedAt: number; input: ActInput } | null = null;
+  private pendingReflect: { t: number; onFailure: boolean } | null = null;
+
+  constructor(
+    private readonly acts: InProcessActivities,
+    readonly episodeId: string,
+    readonly branchId: string,
+    private readonly q: QueuedBranch,
+    private readonly input: EpisodeInput,
+    private readonly allowance: number,
+    private readonly canRequestBranches: boolean,
+    private readonly timings: StepTiming[] | null,
+  ) {}
+
+  get depth(): number {
+    return this.q.depth;
+  }
+
+  private get sessionId(): string {
+    return `${this.episodeId}/${this.branchId}#0`;
+  }
+
+  async open(): Promise<void> {
+    this.opened = await call(this.acts.env.openEnvironment, { sessionId: this.sessionId, env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix });
+    this.steps = this.opened.replayed.map((r, i) => ({ t: i + 1, action: this.q.prefix[i], observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: true }));
+    this.trajectoryRef = this.opened.trajectoryRef;
+  }
+
+  /** True when the branch ends before acting (horizon or budget); sets the outcome. */
+  endsBeforeAct(): boolean {
+    if (this.steps.length >= this.input.leafe.horizon) this.outcome = 'horizon';
+    else if (this.newSteps >= this.allowance) this.outcome = 'budget';
+    return this.outcome !== null;
+  }
+
+  async act(): Promise<void> {
+    const { leafe } = this.input;
+    const t = this.steps.length + 1;
+    const showExperience = this.q.experience !== null && this.q.tau !== null && (t === this.q.tau || (leafe.keepExperience && t > this.q.tau));
+    const input: ActInput = {
+      inference: this.input.inference,
+      trajectoryRef: this.trajectoryRef,
+      experience: showExperience ? this.q.experience : null,
+      seed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
+    };
+    const startedAt = performance.now();
+    const acted = await call(this.acts.llm.act, input);
+    this.usage = addUsage(this.usage, acted.usage);
+    this.pendingAct = { t, action: acted.action, usage: acted.usage, startedAt, input };
+  }
+
+  /** Steps the environment with the pending action; decides whether a reflection is due. */
+  async step(): Promise<void> {
+    const a = this.pendingAct!;
+    this.pendingAct = null;
+    const r: StepOutcome = await call(this.acts.env.stepEnvironment, { sessionId: this.sessionId, action: a.action });
+    this.timings?.push({ episodeId: this.episodeId, branchId: this.branchId, t: a.t, cycleMs: performance.now() - a.startedAt, act: a.input });
+    this.trajectoryRef = r.trajectoryRef;
+    this.newSteps++;
+    this.steps.push({ t: a.t, action: a.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: a.usage });
+    if (r.success) return void (this.outcome = 'success');
+    if (r.done) return void (this.outcome = 'done');
+    const { leafe } = this.input;
+    const onInterval = leafe.reflectEvery > 0 && this.newSteps % leafe.reflectEvery === 0;
+    const onFailure = leafe.reflectOnFailure && r.failed;
+    if (!this.canRequestBranches || this.newSteps >= this.allowance || !(onInterval || onFailure)) return;
+    this.pendingReflect = { t: a.t, onFailure };
+  }
+
+  get wantsReflection(): boolean {
+    return this.pendingReflect !== null;
+  }
+
+  async reflect(): Promise<void> {
+    const { t, onFailure } = this.pendingReflect!;
+    this.pendingReflect = null;
+    const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') });
+    this.usage = addUsage(this.usage, reflected.usage);
+    const p = reflected.parsed;
+    this.reflections.push({ afterStep: t, step: p.step, experience: p.experience, raw: reflected.raw, valid: p.valid, error: p.valid ? undefined : p.error, trigger: onFailure ? 'failure' : 'interval', usage: reflected.usage });
+    if (!p.valid) return;
+    const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
+    this.requests.push(request);
+    if (onFailure) {
+      this.outcome = 'rollback';
+      this.rollback = request;
+    }
+  }
+
+  async close(): Promise<void> {
+    await call(this.acts.env.closeEnvironment, { sessionId: this.sessionId }).catch(() => undefined);
+  }
+
+  record(): BranchRecord {
+    return {
+      id: this.branchId,
+      workflowId: `${this.episodeId}/${this.branchId}`,
+      parent: this.q.parent,
+      depth: this.q.depth,
+      tau: this.q.tau,
+      experience: this.q.experience,
+      steps: this.steps,
+      reflections: this.reflections,
+      outcome: this.outcome!,
+      rollback: this.rollback ? { tau: this.rollback.tau, experience: this.rollback.experience } : undefined,
+      newSteps: this.newSteps,
+      replayedSteps: this.opened.replayed.length,
+      reopens: 0,
+      usage: this.usage,
+    };
+  }
+}
+
+/** The episode's BFS queue and budget (episode-workflow.ts, minus Temporal). */
+class EpisodeRunner {
+  private queue: QueuedBranch[] = [{ parent: null, depth: 0, tau: null, experience: null, prefix: [] }];
+  branches: BranchRecord[] = [];
+  used = 0;
+  replayed = 0;
+  usage = NO_USAGE;
+  private stopped = false;
+
+  constructor(
+    private readonly acts: InProcessActivities,
+    readonly episodeId: string,
+    private readonly input: EpisodeInput,
+    private readonly timings: StepTiming[] | null,
+  ) {}
+
+  /** The next branch to run, or null when the episode is over. */
+  nextBranch(): BranchRunner | null {
+    const { leafe } = this.input;
+    if (this.stopped || !(this.queue.length > 0 && this.branches.length < leafe.maxBranches && this.used < leafe.budget)) return null;
+    const next = this.queue.shift()!;
+    const branchId = `b${this.branches.length}`;
+    const canRequestBranches = next.depth < leafe.maxDepth && this.branches.length + 1 + this.queue.length < leafe.maxBranches;
+    return new BranchRunner(this.acts, this.episodeId, branchId, next, this.input, leafe.budget - this.used, canRequestBranches, this.timings);
+  }
+
+  /** Records a finished branch and queues its requests. */
+  finish(branch: BranchRunner, depth: number): void {
+    const record = branch.record();
+    this.branches.push(record);
+    this.used += record.newSteps;
+    this.replayed += record.replayedSteps;
+    this.usage = addUsage(this.usage, record.usage);
+    if (record.outcome === 'success' && this.input.leafe.stopAtFirstSuccess) {
+      this.stopped = true;
+      return;
+    }
+    if (depth >= this.input.leafe.maxDepth) return;
+    for (const request of branch.requests) {
+      this.queue.push({ parent: branch.branchId, depth: depth + 1, tau: request.tau, experience: request.experience, prefix: record.steps.slice(0, request.tau - 1).map((s) => s.action) });
+    }
+  }
+
+  result(): InProcessEpisode {
+    return { episodeId: this.episodeId, taskId: this.input.taskId, success: this.branches.some((b) => b.outcome === 'success'), used: this.used, replayed: this.replayed, branches: this.branches, usage: this.usage };
+  }
+}
+
+/** One episode, branches one at a time, as episodeWorkflow + branchWorkflow run it. */
+export async function runEpisodeAsync(acts: InProcessActivities, episodeId: string, input: EpisodeInput, timings: StepTiming[] | null): Promise<InProcessEpisode> {
+  const episode = new EpisodeRunner(acts, episodeId, input, timings);
+  for (let branch = episode.nextBranch(); branch; branch = episode.nextBranch()) {
+    await branch.open();
+    try {
+      while (!branch.endsBeforeAct()) {
+        await branch.act();
+        await branch.step();
+        if (branch.outcome !== null) break;
+        if (branch.wantsReflection) await branch.reflect();
+      }
+    } finally {
+      await branch.close();
+    }
+    episode.finish(branch, branch.depth);
+  }
+  return episode.result();
+}
+
+/**
+ * Lock-step: all episodes of the batch advance together. Each round: every episode without a
+ * branch opens its next one (barrier), every open branch acts (barrier), steps (barrier), and
+ * those due reflect (barrier). A branch that finishes is closed and its episode opens the next
+ * branch in the following round. The decisions are the same as in the asynchronous schedule,
+ * so the trees (and the inference requests) are identical; only the timing differs.
+ */
+export async function runLockstep(acts: InProcessActivities, episodes: Array<{ episodeId: string; input: EpisodeInput }>): Promise<InProcessEpisode[]> {
+  const runners = episodes.map((e) => new EpisodeRunner(acts, e.episodeId, e.input, null));
+  const active = new Map<EpisodeRunner, BranchRunner>();
+  const done = new Set<EpisodeRunner>();
+  const finish = async (e: EpisodeRunner, b: BranchRunner) => {
+    await b.close();
+    e.finish(b, b.depth);
+    active.delete(e);
+  };
+  while (done.size < runners.length) {
+    // open phase
+    const opening: Array<[EpisodeRunner, BranchRunner]> = [];
+    for (const e of runners) {
+      if (done.has(e) || active.has(e)) continue;
+      const b = e.nextBranch();
+      if (!b) done.add(e);
+      else opening.push([e, b]);
+    }
+    await Promise.all(opening.map(([, b]) => b.open()));
+    for (const [e, b] of opening) active.set(e, b);
+    // branches that end before acting (horizon, budget)
+    for (const [e, b] of [...active]) if (b.endsBeforeAct()) await finish(e, b);
+    if (active.size === 0) continue;
+    const batch = [...active];
+    await Promise.all(batch.map(([, b]) => b.act()));
+    await Promise.all(batch.map(([, b]) => b.step()));
+    const reflecting = batch.filter(([, b]) => b.outcome === null && b.wantsReflection);
+    await Promise.all(reflecting.map(([, b]) => b.reflect()));
+    for (const [e, b] of batch) if (b.outcome !== null) await finish(e, b);
+  }
+  return runners.map((r) => r.result());
+}

@@ -1,0 +1,148 @@
+/**
+ * Comparison 1: orchestration overhead. The same Sokoban episodes run (a) as episodeWorkflows
+ * on in-process Temporal workers and (b) by the in-process loop calling the same activity
+ * functions, against the same simulator (seeded lognormal latency with mean L, no capacity
+ * limit). Plus the ceiling: steps/s through Temporal with L = 0.
+ */
+import type { LeafeSettings } from '../core/leafe-settings';
+import type { LatencySpec } from '../sim/latency';
+import { log, percentile, removeDir, startSimChild, type BenchTemporal, type SimHandle } from './bench-support';
+import {
+  attachLatencies,
+  episodeInputs,
+  fetchHistories,
+  runInProcess,
+  runTemporal,
+  SIM_SEED,
+  sokobanSpec,
+  temporalStepTimings,
+  type RunSummary,
+  type WorkflowHistory,
+  type WorkerTuning,
+} from './workload';
+import { providerFor } from '../envs/registry';
+
+export interface OverheadRow {
+  latencyMs: number;
+  episodes: number;
+  concurrency: number;
+  steps: number;
+  temporalStepsPerSec: number;
+  inProcessStepsPerSec: number;
+  ratio: number;
+  /** Temporal per-step cycle time minus the simulated latency of the step's act request. */
+  overheadMsP50: number;
+  overheadMsP95: number;
+  /** The same for the in-process loop (HTTP, prompt rendering, artifact store, env step). */
+  inProcessOverheadMsP50: number;
+  inProcessOverheadMsP95: number;
+  /** Temporal minus in-process cycle time, paired step by step (same request, same latency). */
+  addedMsP50: number;
+  addedMsP95: number;
+  sameTrees: boolean;
+  /** Fraction of recomputed simulator request keys found in the server's counters (1 = exact). */
+  latencyKeysMatched: number;
+  temporal: RunSummary;
+  inProcess: RunSummary;
+}
+
+export interface OverheadResult {
+  row: OverheadRow;
+  histories: WorkflowHistory[];
+}
+
+export async function taskIds(count: number): Promise<string[]> {
+  return providerFor(sokobanSpec(count)).listTasks(count);
+}
+
+export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: number, concurrency: number, leafe: LeafeSettings, tuning: WorkerTuning = {}): Promise<OverheadResult> {
+  const latency: LatencySpec = { meanMs: latencyMs, distribution: 'lognormal' };
+  const env = sokobanSpec(episodes);
+  const ids = await taskIds(episodes);
+  const sim: SimHandle = await startSimChild({ env, seed: SIM_SEED, latency });
+  try {
+    const inputsFor = (prefix: string) => episodeInputs(ids, env, sim.url, prefix).map((i) => ({ ...i, leafe }));
+
+    log(`overhead L=${latencyMs} ms: Temporal, ${episodes} episodes, ${concurrency} at once`);
+    await sim.reset();
+    const temporal = await runTemporal(t, inputsFor, concurrency, `ovh${latencyMs}`, tuning);
+    log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s (${temporal.summary.branches} branches, ${temporal.summary.reflections} reflections, ${temporal.summary.solved} solved)`);
+    const histories = await fetchHistories(t, temporal);
+    const tTimings = await attachLatencies(temporalStepTimings(histories), temporal.runDir, latency);
+
+    log(`overhead L=${latencyMs} ms: in-process loop`);
+    await sim.reset();
+    const inproc = await runInProcess(inputsFor('inproc'), concurrency, `inp${latencyMs}`);
+    const simStats = await sim.stats();
+    log(`  in-process: ${inproc.summary.steps} steps in ${(inproc.summary.wallMs / 1000).toFixed(1)} s = ${inproc.summary.stepsPerSec.toFixed(1)} steps/s`);
+    const iTimings = await attachLatencies(inproc.timings, inproc.runDir, latency);
+    const matched = iTimings.filter((s) => simStats.perKey[s.key] !== undefined).length / Math.max(1, iTimings.length);
+
+    const tOver = tTimings.map((s) => s.cycleMs - s.latencyMs);
+    const iOver = iTimings.map((s) => s.cycleMs - s.latencyMs);
+    const pairKey = (s: { episodeId: string; branchId: string; act: { seed: number } }) => `${s.episodeId.slice(s.episodeId.lastIndexOf('/') + 1)}|${s.branchId}|${s.act.seed}`;
+    const iByKey = new Map(iTimings.map((s) => [pairKey(s), s.cycleMs]));
+    const added = tTimings.flatMap((s) => {
+      const other = iByKey.get(pairKey(s));
+      return other === undefined ? [] : [s.cycleMs - other];
+    });
+    if (tTimings.length !== temporal.summary.steps) log(`  note: ${tTimings.length} timed steps in histories for ${temporal.summary.steps} steps`);
+    const row: OverheadRow = {
+      latencyMs,
+      episodes,
+      concurrency,
+      steps: temporal.summary.steps,
+      temporalStepsPerSec: temporal.summary.stepsPerSec,
+      inProcessStepsPerSec: inproc.summary.stepsPerSec,
+      ratio: temporal.summary.stepsPerSec / inproc.summary.stepsPerSec,
+      overheadMsP50: percentile(tOver, 0.5),
+      overheadMsP95: percentile(tOver, 0.95),
+      inProcessOverheadMsP50: percentile(iOver, 0.5),
+      inProcessOverheadMsP95: percentile(iOver, 0.95),
+      addedMsP50: percentile(added, 0.5),
+      addedMsP95: percentile(added, 0.95),
+      sameTrees: temporal.summary.fingerprint === inproc.summary.fingerprint,
+      latencyKeysMatched: matched,
+      temporal: { ...temporal.summary, fingerprint: '' },
+      inProcess: { ...inproc.summary, fingerprint: '' },
+    };
+    log(`  ratio ${row.ratio.toFixed(3)}; overhead p50 ${row.overheadMsP50.toFixed(1)} ms p95 ${row.overheadMsP95.toFixed(1)} ms (in-process ${row.inProcessOverheadMsP50.toFixed(1)}/${row.inProcessOverheadMsP95.toFixed(1)}); same trees: ${row.sameTrees}; latency keys matched ${(matched * 100).toFixed(0)}%`);
+    removeDir(temporal.runDir);
+    removeDir(inproc.runDir);
+    return { row, histories };
+  } finally {
+    await sim.stop();
+  }
+}
+
+export interface CeilingPoint {
+  concurrency: number;
+  episodes: number;
+  steps: number;
+  temporalStepsPerSec: number;
+  inProcessStepsPerSec: number;
+}
+
+/** Steps/s with L = 0 (the simulator answers at once): what orchestration alone sustains. */
+export async function ceilingAt(t: BenchTemporal, concurrency: number, episodes: number, leafe: LeafeSettings, withInProcess: boolean, tuning: WorkerTuning = {}): Promise<CeilingPoint> {
+  const env = sokobanSpec(episodes);
+  const ids = await taskIds(episodes);
+  const sim = await startSimChild({ env, seed: SIM_SEED });
+  try {
+    const inputsFor = (prefix: string) => episodeInputs(ids, env, sim.url, prefix).map((i) => ({ ...i, leafe }));
+    log(`ceiling L=0: Temporal, ${episodes} episodes, ${concurrency} at once`);
+    const temporal = await runTemporal(t, inputsFor, concurrency, `ceil${concurrency}`, tuning);
+    log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s`);
+    removeDir(temporal.runDir);
+    let inProcessStepsPerSec = NaN;
+    if (withInProcess) {
+      const inproc = await runInProcess(inputsFor('inproc'), concurrency, `ceilinp${concurrency}`);
+      inProcessStepsPerSec = inproc.summary.stepsPerSec;
+      log(`  in-process: ${inproc.summary.stepsPerSec.toFixed(1)} steps/s`);
+      removeDir(inproc.runDir);
+    }
+    return { concurrency, episodes, steps: temporal.summary.steps, temporalStepsPerSec: temporal.summary.stepsPerSec, inProcessStepsPerSec };
+  } finally {
+    await sim.stop();
+  }
+}

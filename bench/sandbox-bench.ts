@@ -1,0 +1,57 @@
+/**
+ * Comparison 4: throughput of the `code` environment. HumanEval reference solutions with their
+ * tests, `parallel` at a time (2 = the cores of the benchmark machine), each one a full
+ * CodeEnvironment.step (extract program → sandboxed harness run → feedback), the same path
+ * stepEnvironment takes. Same task loading and isolation probe as envs/code/bench-sandbox.ts.
+ */
+import type { CodeEnvSpec } from '../core/env-spec';
+import type { CodeEnvironment } from '../envs/code/code-environment';
+import { loadCodeTasks } from '../envs/code/code-tasks';
+import { detectIsolation } from '../envs/code/sandbox';
+import { providerFor } from '../envs/registry';
+import { log, percentile } from './bench-support';
+
+export const HUMANEVAL = process.env.HUMANEVAL ?? '/work/shared/data/HumanEval.jsonl.gz';
+
+export interface SandboxResult {
+  execPerSec: number;
+  p50Ms: number;
+  p90Ms: number;
+  runs: number;
+  failed: number;
+  parallel: number;
+  isolation: string;
+}
+
+export async function sandboxBench(count: number, parallel: number): Promise<SandboxResult> {
+  const spec: CodeEnvSpec = { kind: 'code', tasks: HUMANEVAL };
+  const tasks = (await loadCodeTasks(HUMANEVAL)).slice(0, count);
+  const provider = providerFor(spec);
+  const isolation = await detectIsolation();
+  // One warm-up run so the isolation probe and the first python start are not in the numbers.
+  const warm = (await provider.open(tasks[0].id, 0)) as CodeEnvironment;
+  await warm.reset();
+  await warm.step('```python\n' + tasks[0].reference + '\n```');
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < tasks.length) {
+        const task = tasks[next++];
+        const env = await provider.open(task.id, 0);
+        await env.reset();
+        const s0 = performance.now();
+        const r = await env.step('```python\n' + task.reference + '\n```');
+        latencies.push(performance.now() - s0);
+        if (!r.success) failed++;
+        await env.close();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const result = { execPerSec: tasks.length / seconds, p50Ms: percentile(latencies, 0.5), p90Ms: percentile(latencies, 0.9), runs: tasks.length, failed, parallel, isolation };
+  log(`sandbox: ${result.runs} runs (${failed} not passing) at isolation=${isolation}: ${result.execPerSec.toFixed(1)} exec/s, p50 ${result.p50Ms.toFixed(0)} ms`);
+  return result;
+}

@@ -1,0 +1,306 @@
+/**
+ * The benchmark workload (generated Sokoban levels explored with reflection) and the two ways
+ * of running it: Temporal workers (episodeWorkflow) and the in-process loop.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { ActInput } from '../activities/inference/inference-activities';
+import { loadTrajectory, toAgentContext } from '../activities/environment/trajectory';
+import type { SokobanEnvSpec } from '../core/env-spec';
+import { DEFAULT_SAMPLING, type InferenceSettings, type LeafeSettings } from '../core/leafe-settings';
+import { renderAgentMessages } from '../core/prompts';
+import type { EpisodeTree } from '../core/tree';
+import { ArtifactStore } from '../infra/artifact-store';
+import type { LatencySpec } from '../sim/latency';
+import { createWorkers } from '../workers/create-workers';
+import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
+import type { EpisodeInput } from '../workflows/episode-types';
+import { log, mapBounded, simLatencyMs, simRequestKey, tempDir, type BenchTemporal } from './bench-support';
+import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
+
+export const SIM_SEED = 7;
+export const MODEL = 'sim-base';
+
+/** 7×7 generated levels with 2 boxes (the generator's defaults). */
+export function sokobanSpec(count: number): SokobanEnvSpec {
+  return { kind: 'sokoban', count, width: 7, height: 7, boxes: 2, seed: 11 };
+}
+
+/**
+ * Exploration settings of the workload. Reflection on an interval (every 4 new steps) rather
+ * than on failure: SokobanEnvironment never sets `failed`, so `failed ?? !success` would make
+ * every non-winning move a "failure" and reflect + roll back after each single step (see
+ * docs/benchmarks.md). Interval reflections let branches run several steps and still spawn
+ * child branches (prefix replay), so both workflow types do real work.
+ */
+export const WORKLOAD_LEAFE: LeafeSettings = {
+  horizon: 24,
+  reflectEvery: 4,
+  reflectOnFailure: false,
+  maxDepth: 2,
+  maxBranches: 4,
+  budget: 40,
+  stopAtFirstSuccess: true,
+  keepExperience: true,
+};
+
+export function inferenceSettings(url: string): InferenceSettings {
+  return { ...DEFAULT_SAMPLING, baseUrl: url, model: MODEL };
+}
+
+/** One input per task; a distinct seed per episode so sampling seeds never collide across episodes. */
+export function episodeInputs(taskIds: string[], env: SokobanEnvSpec, url: string, prefix: string): EpisodeInput[] {
+  return taskIds.map((taskId, i) => ({
+    taskId,
+    env,
+    seed: 1000 + i,
+    inference: inferenceSettings(url),
+    leafe: WORKLOAD_LEAFE,
+    queues: taskQueues(prefix),
+  }));
+}
+
+export interface RunSummary {
+  wallMs: number;
+  /** New environment steps (the budget unit; replayed prefix steps are not counted). */
+  steps: number;
+  replayed: number;
+  branches: number;
+  reflections: number;
+  solved: number;
+  stepsPerSec: number;
+  /** A fingerprint of the trees (steps per branch, outcomes) to check both paths did the same work. */
+  fingerprint: string;
+}
+
+function summarise(wallMs: number, episodes: Array<{ taskId: string; used: number; replayed: number; success: boolean; branches: EpisodeTree['branches'] }>): RunSummary {
+  const steps = episodes.reduce((n, e) => n + e.used, 0);
+  const fingerprint = episodes
+    .map((e) => `${e.taskId}:${e.branches.map((b) => `${b.id}/${b.newSteps}/${b.replayedSteps}/${b.outcome}/${b.reflections.length}`).join(',')}`)
+    .sort()
+    .join(';');
+  return {
+    wallMs,
+    steps,
+    replayed: episodes.reduce((n, e) => n + e.replayed, 0),
+    branches: episodes.reduce((n, e) => n + e.branches.length, 0),
+    reflections: episodes.reduce((n, e) => n + e.branches.reduce((m, b) => m + b.reflections.length, 0), 0),
+    solved: episodes.filter((e) => e.success).length,
+    stepsPerSec: steps / (wallMs / 1000),
+    fingerprint,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal
+
+export interface TemporalRun {
+  summary: RunSummary;
+  trees: EpisodeTree[];
+  runDir: string;
+  episodeIds: string[];
+}
+
+export interface WorkerTuning {
+  concurrency?: Partial<Record<QueueRole, number>>;
+}
+
+/**
+ * Runs the episodes as episodeWorkflows on fresh in-process workers (own task queues and run
+ * directory), `concurrency` episodes at a time, and returns the trees and the wall time.
+ */
+export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) => EpisodeInput[], concurrency: number, label: string, tuning: WorkerTuning = {}): Promise<TemporalRun> {
+  const prefix = `bench-${label}-${randomUUID().slice(0, 6)}`;
+  const runDir = tempDir(label);
+  const queues = taskQueues(prefix);
+  const connection = await t.workerConnection();
+  const workers = await createWorkers({
+    connection,
+    namespace: 'default',
+    queues,
+    roles: QUEUE_ROLES,
+    runDir,
+    workflowBundle: { codePath: t.bundlePath },
+    concurrency: tuning.concurrency,
+    shutdownGraceTime: '1s',
+  });
+  const running = workers.run();
+  const inputs = inputsFor(prefix);
+  const episodeIds = inputs.map((i) => `${prefix}/${i.taskId}`);
+  try {
+    // Let the pollers connect before the clock starts.
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = performance.now();
+    const trees = await mapBounded(inputs, concurrency, (input, i) =>
+      t.client.workflow.execute('episodeWorkflow', { taskQueue: queues.workflows, workflowId: episodeIds[i], args: [input] }) as Promise<EpisodeTree>,
+    );
+    const wallMs = performance.now() - t0;
+    return {
+      summary: summarise(wallMs, trees.map((tr) => ({ taskId: tr.taskId, used: tr.budget.used, replayed: tr.budget.replayed, success: tr.success, branches: tr.branches }))),
+      trees,
+      runDir,
+      episodeIds,
+    };
+  } finally {
+    workers.shutdown();
+    await running.catch((err) => log(`workers: ${(err as Error).message}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process
+
+export interface InProcessRun {
+  summary: RunSummary;
+  episodes: InProcessEpisode[];
+  timings: StepTiming[];
+  runDir: string;
+}
+
+export async function runInProcess(inputs: EpisodeInput[], concurrency: number, label: string): Promise<InProcessRun> {
+  const runDir = tempDir(label);
+  const acts = createInProcessActivities(runDir);
+  const timings: StepTiming[] = [];
+  const t0 = performance.now();
+  const episodes = await mapBounded(inputs, concurrency, (input) => runEpisodeAsync(acts, `inproc/${input.taskId}`, input, timings));
+  const wallMs = performance.now() - t0;
+  return { summary: summarise(wallMs, episodes), episodes, timings, runDir };
+}
+
+/** Lock-step batches of `batch` episodes (the whole batch waits for its slowest member). */
+export async function runLockstepBatches(inputs: EpisodeInput[], batch: number, label: string): Promise<InProcessRun> {
+  const runDir = tempDir(label);
+  const acts = createInProcessActivities(runDir);
+  const t0 = performance.now();
+  const episodes: InProcessEpisode[] = [];
+  for (let i = 0; i < inputs.length; i += batch) {
+    const slice = inputs.slice(i, i + batch);
+    episodes.push(...(await runLockstep(acts, slice.map((input) => ({ episodeId: `lockstep/${input.taskId}`, input })))));
+  }
+  const wallMs = performance.now() - t0;
+  return { summary: summarise(wallMs, episodes), episodes, timings: [], runDir };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histories
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface WorkflowHistory {
+  workflowId: string;
+  workflowType: string;
+  events: HistoryEvent[];
+  bytes: number;
+  /** New environment steps this workflow accounts for (episode: all its branches; branch: its own). */
+  steps: number;
+}
+
+function timeMs(e: HistoryEvent): number {
+  const ts = e.eventTime!;
+  return Number(ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+export async function fetchHistories(t: BenchTemporal, run: TemporalRun): Promise<WorkflowHistory[]> {
+  const targets: Array<{ workflowId: string; workflowType: string; steps: number }> = [];
+  for (const tree of run.trees) {
+    targets.push({ workflowId: tree.episodeId, workflowType: 'episodeWorkflow', steps: tree.budget.used });
+    for (const b of tree.branches) targets.push({ workflowId: b.workflowId, workflowType: 'branchWorkflow', steps: b.newSteps });
+  }
+  return mapBounded(targets, 16, async (target) => {
+    const history = await t.client.workflow.getHandle(target.workflowId).fetchHistory();
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    return { ...target, events: history.events ?? [], bytes };
+  });
+}
+
+/** Events and bytes of history per new environment step, per workflow type (sum over sum). */
+export function historyCost(histories: WorkflowHistory[]) {
+  const byType = new Map<string, { events: number; bytes: number; steps: number; workflows: number }>();
+  for (const h of histories) {
+    const agg = byType.get(h.workflowType) ?? { events: 0, bytes: 0, steps: 0, workflows: 0 };
+    agg.events += h.events.length;
+    agg.bytes += h.bytes;
+    agg.steps += h.steps;
+    agg.workflows++;
+    byType.set(h.workflowType, agg);
+  }
+  const eventsPerStep: Record<string, number> = {};
+  const bytesPerStep: Record<string, number> = {};
+  const detail: Record<string, { events: number; bytes: number; steps: number; workflows: number }> = {};
+  let events = 0;
+  let bytes = 0;
+  let steps = 0;
+  for (const [type, agg] of byType) {
+    eventsPerStep[type] = agg.events / agg.steps;
+    bytesPerStep[type] = agg.bytes / agg.steps;
+    detail[type] = agg;
+    events += agg.events;
+    bytes += agg.bytes;
+    if (type === 'episodeWorkflow') steps = agg.steps;
+  }
+  return { eventsPerStep, bytesPerStep, totalEventsPerStep: events / steps, totalBytesPerStep: bytes / steps, detail };
+}
+
+/** Events by type in branch histories, per new step (where the events go). */
+export function branchEventMix(histories: WorkflowHistory[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  let steps = 0;
+  for (const h of histories) {
+    if (h.workflowType !== 'branchWorkflow') continue;
+    steps += h.steps;
+    for (const e of h.events) {
+      const name = EventType[e.eventType ?? 0] ?? String(e.eventType);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k.replace(/^EVENT_TYPE_/, ''), v / steps]));
+}
+
+/**
+ * Per-step cycle times of branchWorkflows from their histories: from the `act` activity's
+ * ActivityTaskScheduled to the WorkflowTaskCompleted that follows the completion of the
+ * `stepEnvironment` activity it fed (the moment the workflow has decided what to do next).
+ * Same span as the in-process loop's act start → step returned. Also returns the act input.
+ */
+export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] {
+  const out: StepTiming[] = [];
+  for (const h of histories) {
+    if (h.workflowType !== 'branchWorkflow') continue;
+    const activityOf = new Map<number, { type: string; input: unknown }>();
+    let current: { t0: number; act: ActInput; stepScheduledId: number | null; stepDone: boolean } | null = null;
+    let t = 0;
+    for (const e of h.events) {
+      const id = Number(e.eventId);
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        const attrs = e.activityTaskScheduledEventAttributes!;
+        const type = attrs.activityType?.name ?? '';
+        const input = attrs.input?.payloads?.[0] ? defaultPayloadConverter.fromPayload(attrs.input.payloads[0]) : undefined;
+        activityOf.set(id, { type, input });
+        if (type === 'act') current = { t0: timeMs(e), act: input as ActInput, stepScheduledId: null, stepDone: false };
+        else if (type === 'stepEnvironment' && current) current.stepScheduledId = id;
+      } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+        const sid = Number(e.activityTaskCompletedEventAttributes!.scheduledEventId);
+        if (current && current.stepScheduledId === sid) current.stepDone = true;
+      } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && current?.stepDone) {
+        t++;
+        out.push({ episodeId: h.workflowId.slice(0, h.workflowId.lastIndexOf('/')), branchId: h.workflowId.slice(h.workflowId.lastIndexOf('/') + 1), t, cycleMs: timeMs(e) - current.t0, act: current.act });
+        current = null;
+      }
+    }
+  }
+  return out;
+}
+
+/** The simulated latency of each timed step's act request, recomputed from its input. */
+export async function attachLatencies(timings: StepTiming[], runDir: string, latency: LatencySpec): Promise<Array<StepTiming & { latencyMs: number; key: string }>> {
+  const store = ArtifactStore.forRunDir(runDir);
+  return mapBounded(timings, 32, async (s) => {
+    const trajectory = await loadTrajectory(store, s.act.trajectoryRef);
+    const messages = renderAgentMessages(toAgentContext(trajectory, s.act.experience));
+    const key = simRequestKey(s.act.inference.model, messages, s.act.seed, false);
+    return { ...s, key, latencyMs: simLatencyMs(latency, SIM_SEED, key) };
+  });
+}
