@@ -1,0 +1,96 @@
+// Recorded histories of every workflow type (test/fixtures/histories, re-recorded by
+// `node --import tsx test/support/record-history.ts`) must replay on the current workflow code:
+// a nondeterministic change fails here before it reaches a running experiment (DESIGN.md §2).
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, cpSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../infra/paths';
+import { FIXTURE_DIR, historyFromJson, type HistoryFixture } from './support/record-history';
+
+const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).sort();
+const fixtures = new Map<string, HistoryFixture>(files.map((f) => [f, JSON.parse(readFileSync(path.join(FIXTURE_DIR, f), 'utf8')) as HistoryFixture]));
+
+beforeAll(() => {
+  try {
+    // Core would log every expected nondeterminism failure below as a WARN.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  } catch {
+    // already installed in this process
+  }
+});
+
+function startedType(f: HistoryFixture): string | undefined {
+  return historyFromJson(f.history).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? undefined;
+}
+
+test('there is a recorded history of every workflow type, from a run with branches', () => {
+  const types = [...fixtures.values()].map((f) => f.workflowType);
+  expect(new Set(types)).toEqual(new Set(['pingWorkflow', 'episodeWorkflow', 'branchWorkflow']));
+  for (const f of fixtures.values()) expect(startedType(f)).toBe(f.workflowType);
+  // The episode started several branches, and one recorded branch replays a prefix.
+  const episode = [...fixtures.values()].find((f) => f.workflowType === 'episodeWorkflow')!;
+  const children = (historyFromJson(episode.history).events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  expect(children.length).toBeGreaterThanOrEqual(2);
+  const branches = [...fixtures.values()].filter((f) => f.workflowType === 'branchWorkflow');
+  expect(branches.some((f) => /\/b[1-9]\d*$/.test(f.workflowId))).toBe(true);
+});
+
+describe('replay on the current workflow code', () => {
+  test.each(files)('%s', async (file) => {
+    const f = fixtures.get(file)!;
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJson(f.history), f.workflowId);
+  });
+});
+
+describe('a nondeterministic change is caught', () => {
+  let dir: string;
+  let codePath: string;
+
+  beforeAll(async () => {
+    // A copy of the workflow code in which every workflow starts with a 1 ms timer: the first
+    // command no longer matches the recorded history.
+    dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-nondeterministic-'));
+    for (const sub of ['workflows', 'core']) cpSync(path.join(PROJECT_ROOT, sub), path.join(dir, sub), { recursive: true });
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    for (const name of ['ping-workflow.ts', 'episode-workflow.ts', 'branch-workflow.ts']) {
+      const file = path.join(dir, 'workflows', name);
+      const source = readFileSync(file, 'utf8');
+      let changed = 0;
+      const altered = source.replace(/export async function \w+Workflow\([^)]*\)[^{]*\{/g, (m) => {
+        changed++;
+        return `${m}\n  await __nondeterministicSleep(1);`;
+      });
+      expect(changed, `no exported *Workflow function found in ${name}`).toBe(1);
+      writeFileSync(file, `import { sleep as __nondeterministicSleep } from '@temporalio/workflow';\n${altered}`);
+    }
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
+    codePath = path.join(dir, 'bundle.js');
+    writeFileSync(codePath, bundle.code);
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(files)('%s no longer replays', async (file) => {
+    const f = fixtures.get(file)!;
+    const replay = Worker.runReplayHistory({ workflowBundle: { codePath } }, historyFromJson(f.history), f.workflowId);
+    await expect(replay).rejects.toThrow(/nondetermin/i);
+  });
+});
+
+// BUG (environment, not our code): package-lock.json installs two copies of protobufjs 8.8.1
+// (node_modules/@temporalio/common/node_modules and node_modules/@temporalio/proto/node_modules,
+// because the root holds protobufjs 7.6.6 for @grpc/proto-loader). The SDK's historyFromJSON /
+// historyToJSON pass a Type built by proto's copy to common's fromJson/toJson, which throws
+// "TypeError: type must be a Type"; Worker.runReplayHistory(JSON) goes through the same path.
+// Fix: dedupe so common and proto share one protobufjs 8 (e.g. `"overrides": {"@grpc/proto-loader":
+// {"protobufjs": "$protobufjs"}}` with protobufjs 8 at the root, or `npm dedupe`). Until then the
+// fixtures are read with record-history.ts's historyFromJson (same protojson, from proto's copy).
+// When this starts passing, drop `.fails` and use the SDK functions in record-history.ts.
+test.fails('the SDK historyFromJSON reads the recorded fixtures', () => {
+  for (const f of fixtures.values()) expect(historyFromJSON(f.history).events?.length).toBeGreaterThan(0);
+});

@@ -1,0 +1,146 @@
+// (Re)records the workflow histories replayed by test/replay-histories.test.ts:
+//
+//   node --import tsx test/support/record-history.ts [outDir]
+//
+// Starts its own dev server, simulator and in-process workers, runs a pingWorkflow and a small
+// seeded HumanEval episode whose tree has a branch with a replayed prefix, and writes one JSON
+// fixture per workflow type: { workflowType, workflowId, recordedAt, history }, where history is
+// proto3 JSON (what the SDK's historyToJSON writes and historyFromJSON reads). Re-record only when a workflow
+// change is intentional AND guarded by `patched()` or a new workflow type: the old fixtures are
+// what keeps running experiments replayable.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type * as protoTypes from '@temporalio/proto';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { EpisodeTree } from '../../core/tree';
+import { startDevServer } from '../../infra/dev-server';
+import { PROJECT_ROOT } from '../../infra/paths';
+import { resolveTemporalCli } from '../../infra/temporal-cli';
+import { createWorkers } from '../../workers/create-workers';
+import { QUEUE_ROLES, taskQueues } from '../../workers/task-queues';
+import { runEpisode, simInference, startCodeSim } from './episode-runner';
+
+export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
+
+export interface HistoryFixture {
+  workflowType: string;
+  workflowId: string;
+  recordedAt: string;
+  /** proto3 JSON of the History (historyToJSON format). */
+  history: unknown;
+}
+
+/** The recorded episode: interval reflections, so a branch replays a multi-step prefix. */
+export const FIXTURE_EPISODE = {
+  taskId: 'HumanEval/2',
+  simSeed: 11,
+  seed: 101,
+  leafe: { reflectOnFailure: false, reflectEvery: 2, stopAtFirstSuccess: false, budget: 12, horizon: 4 },
+};
+
+/*
+ * History <-> proto3 JSON (the format of `temporal workflow show --output json` and of the SDK's
+ * historyToJSON/historyFromJSON). The SDK functions cannot be used in this install: npm put two
+ * copies of protobufjs 8.8.1 under @temporalio/common and @temporalio/proto (the root holds
+ * protobufjs 7 for @grpc/proto-loader), and common's `toJson`/`fromJson` reject the History type
+ * built by proto's copy ("TypeError: type must be a Type"). So the same protojson functions are
+ * taken from the copy that built the type. test/replay-histories.test.ts tracks the SDK bug.
+ */
+interface ProtoJson {
+  toJson(type: unknown, message: unknown): unknown;
+  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
+}
+// Loaded with require (not an ESM namespace import) so the patched root is the module object itself.
+const protoRequire = createRequire(require.resolve('@temporalio/proto/package.json'));
+const protojson = protoRequire('protobufjs/ext/protojson') as ProtoJson;
+const proto = protoRequire('@temporalio/proto') as typeof protoTypes;
+const { patchProtobufRoot } = protoRequire('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot(root: unknown): { lookupType(name: string): unknown } };
+const historyType = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
+
+export function historyToJson(history: History): unknown {
+  return protojson.toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history));
+}
+
+export function historyFromJson(json: unknown): History {
+  const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History | null;
+  if (!history) throw new TypeError('invalid history JSON');
+  return history;
+}
+
+function fixture(workflowType: string, workflowId: string, history: History): HistoryFixture {
+  return { workflowType, workflowId, recordedAt: new Date().toISOString(), history: historyToJson(history) };
+}
+
+export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-record-'));
+  const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
+  const sim = await startCodeSim({ seed: FIXTURE_EPISODE.simSeed });
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const queues = taskQueues('record');
+  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir: path.join(dir, 'run'), shutdownGraceTime: '1s' });
+  const running = workers.run();
+  try {
+    const fixtures: Array<[string, HistoryFixture]> = [];
+
+    const pingId = 'fixture-ping';
+    await client.workflow.execute('pingWorkflow', { taskQueue: queues.workflows, workflowId: pingId, args: [{ message: 'hello', activityQueue: queues.llm }] });
+    fixtures.push(['ping-workflow.json', fixture('pingWorkflow', pingId, await client.workflow.getHandle(pingId).fetchHistory())]);
+
+    const episodeId = 'fixture-episode';
+    const tree: EpisodeTree = await runEpisode({
+      client,
+      queues,
+      workflowId: episodeId,
+      taskId: FIXTURE_EPISODE.taskId,
+      seed: FIXTURE_EPISODE.seed,
+      inference: simInference(sim.url),
+      leafe: FIXTURE_EPISODE.leafe,
+    });
+    fixtures.push(['episode-workflow.json', fixture('episodeWorkflow', episodeId, await client.workflow.getHandle(episodeId).fetchHistory())]);
+    // Two branch histories: the root (act/step/reflect with interval reflections) and the branch
+    // with the longest replayed prefix (open + replay a₁..a_{τ-1}).
+    const root = tree.branches[0];
+    const branch = [...tree.branches].sort((a, b) => b.replayedSteps - a.replayedSteps)[0];
+    if (root.reflections.length === 0) process.stderr.write(`record-history: warning: the root of ${episodeId} made no reflection\n`);
+    if (branch.replayedSteps === 0) process.stderr.write(`record-history: warning: no branch of ${episodeId} replayed a prefix\n`);
+    fixtures.push(['branch-root-workflow.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
+    fixtures.push(['branch-workflow.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
+
+    mkdirSync(outDir, { recursive: true });
+    const written: string[] = [];
+    for (const [name, f] of fixtures) {
+      const file = path.join(outDir, name);
+      writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
+      written.push(file);
+    }
+    process.stderr.write(
+      `record-history: episode ${episodeId}: ${tree.branches.length} branches, budget ${tree.budget.used}/${tree.budget.limit}; root ${root.reflections.length} reflections; branch fixture ${branch.id} (replayed ${branch.replayedSteps})\n`,
+    );
+    return written;
+  } finally {
+    workers.shutdown();
+    await running.catch(() => undefined);
+    await native.close();
+    await connection.close();
+    await sim.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  recordHistories(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
+    (files) => process.stdout.write(`${files.join('\n')}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
