@@ -1,11 +1,17 @@
 // The `leafe` command line. Each subcommand lives in its own file under cli/.
 import { Command } from 'commander';
+import { registerDemoCommand } from './demo-command';
 import { registerExploreCommand } from './explore-command';
+import { registerReportCommand } from './report-command';
+import { registerRunCommand } from './run-command';
 import { registerServerCommand } from './server-command';
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
 registerServerCommand(program);
 registerExploreCommand(program);
+registerRunCommand(program);
+registerDemoCommand(program);
+registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`leafe: ${err instanceof Error ? err.message : String(err)}\n`);

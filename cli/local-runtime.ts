@@ -30,6 +30,8 @@ export interface LocalRuntime {
   runDir: string;
   uiUrl: string | null;
   sim: SimServer | null;
+  /** True when this process runs workers or the simulator (the work stops when it exits). */
+  ownsWork: boolean;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     workerRun = workers.run();
     nativeClose = () => connection.close();
     log(`leafe: in-process workers serving ${Object.values(queues).join(', ')}`);
-  } else {
+  } else if (options.workers !== 'no') {
     log(`leafe: using external workers on ${settings.address} (task queue prefix ${queues.workflows.replace(/-workflows$/, '')})`);
   }
 
@@ -81,8 +83,13 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     runDir,
     uiUrl: server?.uiUrl ?? (local ? 'http://localhost:8233' : null),
     sim,
+    ownsWork: workers !== null || sim !== null,
     async close() {
-      workers?.shutdown();
+      try {
+        workers?.shutdown();
+      } catch {
+        // already stopped by the runtime's own SIGINT/SIGTERM handling
+      }
       await workerRun?.catch(() => undefined);
       await nativeClose?.();
       await client.connection.close();

@@ -73,15 +73,15 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         outcome = 'success';
         break;
       }
-      if (r.done) {
-        outcome = 'done';
-        break;
-      }
-
+      // An environment that ended in failure (e.g. a deadlock) is the clearest case for a reflection.
+      const endedInFailure = r.done;
       const onInterval = leafe.reflectEvery > 0 && newSteps % leafe.reflectEvery === 0;
-      const onFailure = leafe.reflectOnFailure && r.failed;
+      const onFailure = leafe.reflectOnFailure && (r.failed || endedInFailure);
       // A lesson is only worth asking for if a new branch could still act on it.
-      if (!input.canRequestBranches || newSteps >= input.allowance || !(onInterval || onFailure)) continue;
+      if (!input.canRequestBranches || newSteps >= input.allowance || !(onInterval || onFailure)) {
+        if (endedInFailure) outcome = 'done';
+        continue;
+      }
       const reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
       usage = addUsage(usage, reflected.usage);
       const p = reflected.parsed;
@@ -95,14 +95,18 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         trigger: onFailure ? 'failure' : 'interval',
         usage: reflected.usage,
       });
-      if (!p.valid) continue; // recorded; the branch goes on as if no reflection had been asked
+      if (!p.valid) {
+        // Recorded; the branch goes on as if no reflection had been asked.
+        if (endedInFailure) outcome = 'done';
+        continue;
+      }
       const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
       requests.push(request);
       if (onFailure) {
         // The trajectory went wrong: stop here and let the episode re-do step τ.
         outcome = 'rollback';
         rollback = request;
-      }
+      } else if (endedInFailure) outcome = 'done';
     }
   } finally {
     await session.close();

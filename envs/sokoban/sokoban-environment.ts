@@ -42,7 +42,8 @@ const DEADLOCK_TEXT: Record<DeadlockReason, SokobanTextName> = {
 export function playStep(board: SokobanBoard, state: SokobanState, action: string, options: SokobanEnvironmentOptions = {}): GameStep {
   const endOnDeadlock = options.endOnDeadlock ?? true;
   const dir = parseAction(action);
-  const result = (next: SokobanState, feedback: string, reward: number, deadlock: GameStep['deadlock'] = null): GameStep => {
+  // `failed` (what triggers reflect-on-failure): a deadlock, a blocked move or an unreadable action.
+  const result = (next: SokobanState, feedback: string, reward: number, deadlock: GameStep['deadlock'] = null, mistake = false): GameStep => {
     const success = isSolved(board, next);
     return {
       state: next,
@@ -51,17 +52,18 @@ export function playStep(board: SokobanBoard, state: SokobanState, action: strin
       reward: Math.round(reward * 1000) / 1000,
       done: success || (endOnDeadlock && deadlock !== null),
       success,
+      failed: !success && (deadlock !== null || mistake),
       deadlock,
     };
   };
   if (!dir) {
     const reply = action.trim().replace(/\s+/g, ' ');
-    return result(state, sokobanText('unparseable', { reply: reply.length > 60 ? `${reply.slice(0, 57)}...` : reply }), REWARD.step);
+    return result(state, sokobanText('unparseable', { reply: reply.length > 60 ? `${reply.slice(0, 57)}...` : reply }), REWARD.step, null, true);
   }
   const outcome = applyMove(board, state, dir);
   switch (outcome.kind) {
     case 'blocked-wall':
-      return result(state, sokobanText('blockedByWall', { dir }), REWARD.step);
+      return result(state, sokobanText('blockedByWall', { dir }), REWARD.step, null, true);
     case 'blocked-box':
       return result(
         state,
@@ -71,6 +73,8 @@ export function playStep(board: SokobanBoard, state: SokobanState, action: strin
           obstacle: sokobanText(outcome.obstacle === 'wall' ? 'obstacleWall' : 'obstacleBox'),
         }),
         REWARD.step,
+        null,
+        true,
       );
     case 'moved':
       return result(outcome.state, sokobanText('moved', { dir, pos: formatPosition(board, outcome.state.player) }), REWARD.step);
@@ -113,12 +117,12 @@ export class SokobanEnvironment implements Environment {
 
   async step(action: string): Promise<StepResult> {
     if (this.over) {
-      return { observation: renderObservation(this.level, this.state), feedback: sokobanText('episodeOver'), reward: 0, done: true, success: isSolved(this.level, this.state) };
+      return { observation: renderObservation(this.level, this.state), feedback: sokobanText('episodeOver'), reward: 0, done: true, success: isSolved(this.level, this.state), failed: false };
     }
     const step = playStep(this.level, this.state, action, this.options);
     this.state = step.state;
     this.over = step.done;
-    return { observation: step.observation, feedback: step.feedback, reward: step.reward, done: step.done, success: step.success };
+    return { observation: step.observation, feedback: step.feedback, reward: step.reward, done: step.done, success: step.success, failed: step.failed };
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { loadSpec, type LoadedSpec } from '../spec/load-spec';
+import { passAtKTable } from '../report/study-summary';
+import { startLocalRuntime } from './local-runtime';
+import { experimentLink, startStudy, waitForStudy } from './study';
+
+export interface RunOptions {
+  wait?: boolean;
+  json?: boolean;
+  runDir?: string;
+  id?: string;
+}
+
+/** Launches a study from a loaded spec; with `wait`, shows progress and prints the summary. */
+export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<void> {
+  const { config } = loaded;
+  const runtime = await startLocalRuntime({
+    runDir: config.runDir,
+    sim: loaded.simulator.enabled
+      ? {
+          env: config.env,
+          seed: loaded.simulator.seed ?? config.seed,
+          skill: loaded.simulator.skill,
+          latency: loaded.simulator.latencyMs ? { meanMs: loaded.simulator.latencyMs, distribution: 'lognormal' } : undefined,
+          capacity: loaded.simulator.capacity,
+        }
+      : undefined,
+  });
+  try {
+    const studyId = opts.id ?? `${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+    const { record, handles } = await startStudy(runtime.client, loaded, runtime.queues, runtime.sim?.url ?? null, studyId);
+    for (const [method, id] of Object.entries(record.experiments)) {
+      const link = experimentLink(runtime.uiUrl, runtime.settings.namespace, id);
+      process.stderr.write(`leafe: started ${method} experiment ${id}${link ? `  ${link}` : ''}\n`);
+    }
+    // In-process workers and the simulator live in this process: leaving would stop the run.
+    const mustWait = opts.wait || runtime.ownsWork;
+    if (!mustWait) {
+      process.stdout.write(opts.json ? `${JSON.stringify({ studyId, experiments: record.experiments })}\n` : `study ${studyId} started; follow it with: leafe status ${Object.values(record.experiments)[0]}\n`);
+      return;
+    }
+    if (!opts.wait) process.stderr.write('leafe: this process runs the workers (embedded mode), so it waits for the study to finish\n');
+    const summary = await waitForStudy(record, handles, !opts.json || process.stderr.isTTY);
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      if (summary.simulator) process.stdout.write('Model: the built-in SIMULATOR (scripted stand-in, not a model). These numbers test the pipeline only.\n');
+      process.stdout.write(`\n${passAtKTable(summary)}\n\nreport: ${summary.reportPath}\n`);
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('launch a durable experiment (or a study: several methods side by side) from a YAML/JSON spec')
+    .argument('<spec>', 'experiment spec file')
+    .option('--wait', 'show live progress and print the summary when done')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--run-dir <dir>', 'run directory (overrides the spec)')
+    .option('--id <studyId>', 'study id (default: <name>-<timestamp>)')
+    .action(async (file: string, opts: RunOptions) => {
+      const loaded = await loadSpec(file, { runDir: opts.runDir });
+      await runStudy(loaded, opts);
+    });
+}

@@ -1,0 +1,97 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
+import type { LoadedSpec } from '../spec/load-spec';
+import { withSimulator } from '../spec/load-spec';
+import { writeReport } from '../report/write-report';
+import type { StudySummary } from '../report/study-summary';
+import type { TaskQueues } from '../workers/task-queues';
+import type { ExperimentStatus } from '../workflows/experiment-messages';
+import { ExperimentIdKey, MethodKey } from '../workflows/search-attribute-keys';
+
+export interface StudyRecord {
+  studyId: string;
+  spec: string;
+  runDir: string;
+  simulator: boolean;
+  experiments: Record<string, string>;
+}
+
+export function experimentLink(uiUrl: string | null, namespace: string, workflowId: string): string | null {
+  return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
+}
+
+/** Starts one experimentWorkflow per method, identical config (budgets, seeds), and records the study. */
+export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, WorkflowHandle> }> {
+  const config = simUrl ? withSimulator(loaded.config, simUrl) : loaded.config;
+  const handles = new Map<Method, WorkflowHandle>();
+  const experiments: Record<string, string> = {};
+  for (const method of loaded.methods) {
+    const experimentId = `${studyId}-${method}`;
+    const input: ExperimentInput = { experimentId, method, config, queues };
+    handles.set(
+      method,
+      await client.workflow.start('experimentWorkflow', {
+        taskQueue: queues.workflows,
+        workflowId: experimentId,
+        args: [input],
+        typedSearchAttributes: [
+          { key: ExperimentIdKey, value: experimentId },
+          { key: MethodKey, value: method },
+        ],
+      }),
+    );
+    experiments[method] = experimentId;
+  }
+  const record: StudyRecord = { studyId, spec: loaded.file, runDir: config.runDir, simulator: Boolean(simUrl), experiments };
+  await mkdir(path.join(config.runDir, 'studies'), { recursive: true });
+  await writeFile(path.join(config.runDir, 'studies', `${studyId}.json`), JSON.stringify(record, null, 2));
+  return { record, handles };
+}
+
+export async function readStudy(runDir: string, studyId: string): Promise<StudyRecord | null> {
+  try {
+    return JSON.parse(await readFile(path.join(runDir, 'studies', `${studyId}.json`), 'utf8')) as StudyRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits for every experiment, showing live progress from the `status` query. */
+export async function waitForStudy(record: StudyRecord, handles: Map<Method, WorkflowHandle>, showProgress: boolean): Promise<StudySummary> {
+  const tty = showProgress && process.stderr.isTTY;
+  const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} tasks | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  const bar = new Map<Method, cliProgress.SingleBar>();
+  const lastLine = new Map<Method, string>();
+  const poll = async () => {
+    for (const [method, handle] of handles) {
+      let s: ExperimentStatus;
+      try {
+        s = await handle.query<ExperimentStatus>('status');
+      } catch {
+        continue; // between runs (continue-as-new) or finished
+      }
+      const payload = { method: method.padEnd(5), iteration: s.iteration, iterations: s.iterations, stage: s.stage.padEnd(10), budget: s.budgetUsed, pass1: s.lastPassAtK?.['1']?.toFixed(3) ?? '-' };
+      if (bars) {
+        if (!bar.has(method)) bar.set(method, bars.create(Math.max(1, s.tasksTotal), 0, payload));
+        bar.get(method)!.setTotal(Math.max(1, s.tasksTotal));
+        bar.get(method)!.update(s.tasksDone, payload);
+      } else if (showProgress) {
+        const line = `leafe: ${method} iteration ${s.iteration}/${s.iterations} ${s.stage}`;
+        if (lastLine.get(method) !== line) process.stderr.write(`${line}\n`);
+        lastLine.set(method, line);
+      }
+    }
+  };
+  const timer = setInterval(() => void poll(), 1000);
+  try {
+    const summaries: ExperimentSummary[] = [];
+    for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
+    return await writeReport(record.runDir, record.studyId, summaries, record.simulator);
+  } finally {
+    clearInterval(timer);
+    bars?.stop();
+  }
+}
