@@ -4,6 +4,7 @@ import { registerDemoCommand } from './demo-command';
 import { registerExploreCommand } from './explore-command';
 import { registerReportCommand } from './report-command';
 import { registerRunCommand } from './run-command';
+import { registerSchemaCommand } from './schema-command';
 import { registerServerCommand } from './server-command';
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
@@ -12,6 +13,7 @@ registerExploreCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
 registerReportCommand(program);
+registerSchemaCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`leafe: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -48,7 +48,9 @@ function formatIssues(raw: unknown, error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; expected only the documented fields (see docs/experiment-spec.schema.json)`;
-    return `${where}: got ${describe(valueAt(raw, issue.path))}; expected ${issue.message.replace(/^Invalid input: /, '')}`;
+    // zod says "Invalid input: expected number, received string"; we show the value ourselves.
+    const expected = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected /, '').replace(/, received \w+$/, '');
+    return `${where}: got ${describe(valueAt(raw, issue.path))}; expected ${expected}`;
   });
 }
 
@@ -107,6 +109,8 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
     const available = await provider.listTasks();
     const trainTasks = await selectTasks(env, spec.tasks.train, 'train', available);
     const evalTasks = await selectTasks(env, spec.tasks.eval, 'eval', available);
+    const overlap = evalTasks.filter((id) => trainTasks.includes(id));
+    if (overlap.length) throw new Error(`tasks.eval: shares ${overlap.length} task(s) with tasks.train (${describe(overlap.slice(0, 3))}); expected disjoint train and eval splits`);
 
     const leafe = { ...DEFAULT_LEAFE_SETTINGS, ...spec.leafe };
     const samples = spec.evaluation.samples;

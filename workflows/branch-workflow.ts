@@ -78,7 +78,8 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
       const onInterval = leafe.reflectEvery > 0 && newSteps % leafe.reflectEvery === 0;
       const onFailure = leafe.reflectOnFailure && (r.failed || endedInFailure);
       // A lesson is only worth asking for if a new branch could still act on it.
-      if (!input.canRequestBranches || newSteps >= input.allowance || !(onInterval || onFailure)) {
+      const slotsLeft = requests.length < (input.maxRequests ?? Number.POSITIVE_INFINITY);
+      if (!input.canRequestBranches || !slotsLeft || newSteps >= input.allowance || !(onInterval || onFailure)) {
         if (endedInFailure) outcome = 'done';
         continue;
       }

@@ -42,6 +42,8 @@ export interface BranchInput {
   allowance: number;
   /** Whether reflections may ask for new branches (depth and branch limits not yet reached). */
   canRequestBranches: boolean;
+  /** Branch slots left in the episode: reflections stop once this many requests are made. Absent in older histories (no limit). */
+  maxRequests?: number;
   queues: TaskQueues;
   timeouts: EpisodeTimeouts;
 }

@@ -45,6 +45,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeTree>
       leafe,
       allowance: leafe.budget - used,
       canRequestBranches: next.depth < leafe.maxDepth && branches.length + 1 + queue.length < leafe.maxBranches,
+      maxRequests: Math.max(0, leafe.maxBranches - (branches.length + 1 + queue.length)),
       queues: input.queues,
       timeouts,
     };

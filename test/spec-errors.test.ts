@@ -1,0 +1,85 @@
+// Spec errors: one clear message naming the path, the value and what was expected; nothing starts.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { PROJECT_ROOT } from '../infra/paths';
+import { loadSpec, SpecError } from '../spec/load-spec';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-spec-'));
+const GOOD = {
+  name: 'x',
+  methods: ['leafe'],
+  iterations: 1,
+  env: { kind: 'sokoban', count: 6 },
+  tasks: { train: { offset: 0, limit: 3 }, eval: { offset: 3, limit: 2 } },
+  inference: { kind: 'sim' },
+  trainer: { kind: 'sim' },
+  deploy: { kind: 'sim' },
+  evaluation: { samples: 2 },
+};
+
+function writeSpec(name: string, spec: unknown): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, JSON.stringify(spec, null, 2));
+  return file;
+}
+
+async function problemsOf(spec: unknown): Promise<string[]> {
+  try {
+    await loadSpec(writeSpec(`s-${Math.random().toString(36).slice(2)}.json`, spec));
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecError);
+    return (err as SpecError).problems;
+  }
+  throw new Error('expected a SpecError');
+}
+
+test('a valid spec loads with explicit task ids and defaults filled in', async () => {
+  const loaded = await loadSpec(writeSpec('good.json', GOOD));
+  expect(loaded.config.trainTasks).toHaveLength(3);
+  expect(loaded.config.evalTasks).toHaveLength(2);
+  expect(loaded.config.trainTasks.some((id) => loaded.config.evalTasks.includes(id))).toBe(false);
+  expect(loaded.config.evaluation.ks).toEqual([1, 2]);
+});
+
+test('a wrong type names the path, the value and the expected type', async () => {
+  const problems = await problemsOf({ ...GOOD, iterations: 'two' });
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/^iterations: got "two"; expected number/);
+});
+
+test('an unknown method names the value and the allowed methods', async () => {
+  const problems = await problemsOf({ ...GOOD, methods: ['leafe', 'ppo'] });
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toContain('methods.1: got "ppo"');
+  expect(problems[0]).toMatch(/leafe.*rft.*base/);
+});
+
+test('a missing task file names the field and the path', async () => {
+  const problems = await problemsOf({ ...GOOD, env: { kind: 'code', tasks: 'no-such-tasks.jsonl' } });
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/^env\.tasks: "no-such-tasks\.jsonl" does not exist/);
+});
+
+test('`leafe run` on a bad spec exits 1 with the message and starts nothing', () => {
+  const runDir = path.join(dir, 'run-dir-never-created');
+  const file = writeSpec('bad-run.json', { ...GOOD, methods: ['ppo'], runDir });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/leafe.ts', 'run', file], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' }, // nothing may be contacted
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain('methods.0: got "ppo"');
+  expect(r.stderr).not.toMatch(/Temporal|dev server/);
+  expect(existsSync(runDir)).toBe(false);
+});
+
+test('the committed JSON Schema is the one generated from the zod definition', async () => {
+  const { experimentSpecJsonSchema } = await import('../spec/json-schema');
+  const { readFileSync } = await import('node:fs');
+  const committed = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'docs', 'experiment-spec.schema.json'), 'utf8')) as unknown;
+  expect(committed, 'regenerate with: node bin/leafe.js schema > docs/experiment-spec.schema.json').toEqual(experimentSpecJsonSchema());
+});
