@@ -56,7 +56,12 @@ test('a 2-iteration study completes with continue-as-new, datasets, reports and 
   expect(summary.methods.base.map((r) => r.iteration)).toEqual([0]);
   for (const method of ['leafe', 'rft']) expect(summary.methods[method].map((r) => r.iteration)).toEqual([0, 1, 2]);
   for (const rows of Object.values(summary.methods)) {
-    for (const r of rows) for (const p of Object.values(r.passAtK)) expect(p).toBeGreaterThanOrEqual(0), expect(p).toBeLessThanOrEqual(1);
+    for (const r of rows) {
+      for (const p of Object.values(r.passAtK)) {
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+      }
+    }
   }
   expect(existsSync(summary.reportPath)).toBe(true);
   expect(readFileSync(summary.reportPath, 'utf8')).toContain('simulator');
