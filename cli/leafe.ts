@@ -1,11 +1,17 @@
 // The `leafe` command line. Each subcommand lives in its own file under cli/.
 import { Command } from 'commander';
+import { registerArchiveCommand } from './archive-command';
+import { registerControlCommands } from './control-command';
 import { registerDemoCommand } from './demo-command';
 import { registerExploreCommand } from './explore-command';
 import { registerReportCommand } from './report-command';
 import { registerRunCommand } from './run-command';
 import { registerSchemaCommand } from './schema-command';
+import { registerRunsCommand } from './runs-command';
 import { registerServerCommand } from './server-command';
+import { registerStatusCommand } from './status-command';
+import { registerTraceCommand } from './trace-command';
+import { registerTreeCommand } from './tree-command';
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
 registerServerCommand(program);
@@ -13,6 +19,12 @@ registerExploreCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
 registerReportCommand(program);
+registerRunsCommand(program);
+registerStatusCommand(program);
+registerControlCommands(program);
+registerTreeCommand(program);
+registerTraceCommand(program);
+registerArchiveCommand(program);
 registerSchemaCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
+import { archiveExperiment } from '../activities/store/archive-activity';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
 import { writeReport } from '../report/write-report';
@@ -89,7 +90,15 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
   try {
     const summaries: ExperimentSummary[] = [];
     for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
-    return await writeReport(record.runDir, record.studyId, summaries, record.simulator);
+    const report = await writeReport(record.runDir, record.studyId, summaries, record.simulator);
+    // The audit trail: every closed experiment's histories go to <runDir>/archive/<id>/.
+    // A failed export does not undo a finished study: it is reported, and `leafe archive <id>` retries it.
+    for (const handle of handles.values()) {
+      await archiveExperiment({ workflows: handle.client, experimentId: handle.workflowId, runDir: record.runDir }).catch((err: unknown) =>
+        process.stderr.write(`leafe: archiving ${handle.workflowId} failed (${err instanceof Error ? err.message : String(err)}); retry with: leafe archive ${handle.workflowId}\n`),
+      );
+    }
+    return report;
   } finally {
     clearInterval(timer);
     bars?.stop();

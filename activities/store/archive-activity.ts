@@ -1,0 +1,113 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkflowClient } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { historyToJson } from '../../infra/history-json';
+
+/** One exported workflow run: `<runDir>/archive/<experimentId>/<file>`. */
+export interface ArchivedRun {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  /** From the history's last event: COMPLETED, CONTINUED_AS_NEW, FAILED... or RUNNING. */
+  status: string;
+  startTime: string | null;
+  closeTime: string | null;
+  events: number;
+  file: string;
+}
+
+export interface ArchiveResult {
+  experimentId: string;
+  dir: string;
+  indexFile: string;
+  archivedAt: string;
+  runs: ArchivedRun[];
+}
+
+/** What each archived file holds (the same shape as test/fixtures/histories, so it can be replayed). */
+export interface ArchivedHistoryFile {
+  workflowType: string;
+  workflowId: string;
+  runId: string;
+  status: string;
+  recordedAt: string;
+  /** proto3 JSON of temporal.api.history.v1.History. */
+  history: unknown;
+}
+
+export const ARCHIVE_DIR = 'archive';
+export const ARCHIVE_INDEX_FILE = 'index.json';
+
+/**
+ * Visibility query for every run of an experiment: the experiment workflow itself (one run per
+ * iteration, continue-as-new) and every descendant, whose ids all start with `<experimentId>/`.
+ */
+export function experimentWorkflowsQuery(experimentId: string): string {
+  const quoted = JSON.stringify(experimentId);
+  const prefix = JSON.stringify(`${experimentId}/`);
+  return `WorkflowId = ${quoted} OR WorkflowId STARTS_WITH ${prefix}`;
+}
+
+export function archiveDirOf(runDir: string, experimentId: string): string {
+  return path.join(runDir, ARCHIVE_DIR, safeName(experimentId));
+}
+
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, content, 'utf8');
+  await rename(tmp, file);
+}
+
+const CLOSE_EVENTS = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELED', 'TERMINATED', 'CONTINUED_AS_NEW']);
+
+/** Status from the history itself (visibility may lag behind a workflow that just closed). */
+function statusOfHistory(lastEventType: number | null | undefined): string {
+  const name = temporal.api.enums.v1.EventType[lastEventType ?? 0] ?? '';
+  const status = name.replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '');
+  return CLOSE_EVENTS.has(status) ? status : 'RUNNING';
+}
+
+/**
+ * Exports the history of every run of an experiment as proto3 JSON, one file per workflow run,
+ * plus an index. Re-running it overwrites the files (histories of closed runs do not change).
+ * Runs on the client side: an experiment cannot export its own history while it is still open.
+ */
+export async function archiveExperiment(opts: { workflows: WorkflowClient; experimentId: string; runDir: string }): Promise<ArchiveResult> {
+  const { workflows, experimentId } = opts;
+  if (typeof experimentId !== 'string' || experimentId === '') throw new Error(`archive: experimentId = ${JSON.stringify(experimentId)}, expected a non-empty workflow id`);
+  const dir = archiveDirOf(opts.runDir, experimentId);
+  await mkdir(dir, { recursive: true });
+  const runs: ArchivedRun[] = [];
+  const recordedAt = new Date().toISOString();
+  for await (const info of workflows.list({ query: experimentWorkflowsQuery(experimentId) })) {
+    const history = await workflows.getHandle(info.workflowId, info.runId).fetchHistory();
+    const events = history.events ?? [];
+    const status = statusOfHistory(events.at(-1)?.eventType);
+    const file = `${safeName(info.workflowId)}.${info.runId}.json`;
+    const content: ArchivedHistoryFile = { workflowType: info.type, workflowId: info.workflowId, runId: info.runId, status, recordedAt, history: historyToJson(history) };
+    await writeAtomic(path.join(dir, file), `${JSON.stringify(content)}\n`);
+    runs.push({
+      workflowId: info.workflowId,
+      runId: info.runId,
+      workflowType: info.type,
+      status,
+      startTime: info.startTime?.toISOString() ?? null,
+      closeTime: info.closeTime?.toISOString() ?? null,
+      events: events.length,
+      file,
+    });
+  }
+  if (runs.length === 0) {
+    throw new Error(`archive: no workflow matches ${experimentWorkflowsQuery(experimentId)}; expected the id of an experiment (see \`leafe runs\`) whose histories are still retained by the server`);
+  }
+  runs.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.workflowId.localeCompare(b.workflowId));
+  const indexFile = path.join(dir, ARCHIVE_INDEX_FILE);
+  const result: ArchiveResult = { experimentId, dir, indexFile, archivedAt: recordedAt, runs };
+  await writeAtomic(indexFile, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}

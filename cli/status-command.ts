@@ -1,0 +1,127 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { ExperimentSummary } from '../core/experiment-config';
+import { passAtKTable, studySummary } from '../report/study-summary';
+import type { ExperimentStatus } from '../workflows/experiment-messages';
+import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
+
+/** One look at an experiment: live progress while it runs, its result (or failure) once closed. */
+export type ExperimentSnapshot =
+  | { experimentId: string; state: 'running'; workflowStatus: 'RUNNING'; runId: string; startTime: string; status: ExperimentStatus | null }
+  | { experimentId: string; state: 'closed'; workflowStatus: string; runId: string; startTime: string; closeTime: string | null; result: ExperimentSummary | null; failure: string | null };
+
+const QUERY_RETRIES = 10;
+const QUERY_RETRY_MS = 300;
+
+/** The `status` query; null while the new run after a continue-as-new has not answered yet. */
+async function queryStatus(client: Client, experimentId: string): Promise<ExperimentStatus | null> {
+  for (let attempt = 0; attempt < QUERY_RETRIES; attempt++) {
+    try {
+      return await client.workflow.getHandle(experimentId).query<ExperimentStatus>('status');
+    } catch {
+      await new Promise((r) => setTimeout(r, QUERY_RETRY_MS));
+    }
+  }
+  return null;
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause as (Error & { cause?: Error }) | undefined;
+    return [err.message, cause?.message, cause?.cause?.message].filter(Boolean).join(': ');
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function experimentSnapshot(client: Client, experimentId: string): Promise<ExperimentSnapshot> {
+  const handle = client.workflow.getHandle(experimentId);
+  const d = await handle.describe().catch((err: unknown) => {
+    throw new Error(`experiment id: ${JSON.stringify(experimentId)} is not a workflow on this server (${err instanceof Error ? err.message : String(err)}); expected an id listed by \`leafe runs\``);
+  });
+  if (d.type !== 'experimentWorkflow') throw new Error(`experiment id: ${JSON.stringify(experimentId)} is a ${d.type}; expected an experimentWorkflow (see \`leafe runs\`)`);
+  const base = { experimentId, runId: d.runId, startTime: d.startTime.toISOString() };
+  if (d.status.name === 'RUNNING') return { ...base, state: 'running', workflowStatus: 'RUNNING', status: await queryStatus(client, experimentId) };
+  let result: ExperimentSummary | null = null;
+  let failure: string | null = null;
+  if (d.status.name === 'COMPLETED') result = (await handle.result()) as ExperimentSummary;
+  else failure = await handle.result().then(() => null, failureText);
+  return { ...base, state: 'closed', workflowStatus: d.status.name, closeTime: d.closeTime?.toISOString() ?? null, result, failure };
+}
+
+function passAtKLine(p: Record<string, number> | null): string {
+  if (!p) return '-';
+  return Object.entries(p).map(([k, v]) => `pass@${k} ${v.toFixed(3)}`).join('  ');
+}
+
+/** One line of live progress (also what a non-TTY follow prints when something changed). */
+export function statusLine(s: ExperimentStatus): string {
+  return `${s.experimentId} (${s.method})  iteration ${s.iteration}/${s.iterations}  stage ${s.stage}${s.paused ? '  PAUSED' : ''}  tasks ${s.tasksDone}/${s.tasksTotal}  budget used ${s.budgetUsed}  concurrency ${s.concurrency}  last Pass@k: ${passAtKLine(s.lastPassAtK)}`;
+}
+
+export function renderSnapshot(snap: ExperimentSnapshot): string {
+  if (snap.state === 'running') {
+    if (!snap.status) return `${snap.experimentId}  RUNNING (started ${snap.startTime}); no answer to the status query yet (between iterations, or no worker polling the workflows queue)`;
+    return `${statusLine(snap.status)}\n  started ${snap.startTime}`;
+  }
+  const head = `${snap.experimentId}  ${snap.workflowStatus}  (started ${snap.startTime}, closed ${snap.closeTime ?? '-'})`;
+  if (!snap.result) return `${head}\n  ${snap.failure ?? 'no result'}`;
+  const r = snap.result;
+  const rows = r.iterations.map((it) => {
+    const parts = [`  it ${it.iteration} ${it.model}: ${passAtKLine(it.evaluation.passAtK)}`];
+    if (it.explore) parts.push(`explored ${it.explore.solved}/${it.explore.episodes} solved, budget ${it.explore.budgetUsed}, ${it.explore.branches} branches`);
+    if (it.dataset) parts.push(`dataset ${it.dataset.cf} cf + ${it.dataset.reh} reh`);
+    return parts.join('; ');
+  });
+  return [head, passAtKTable(studySummary(r.experimentId, [r], r.summaryPath, false)), ...rows, `  summary: ${r.summaryPath}`].join('\n');
+}
+
+/** Polls the status query until the experiment closes, with a progress bar on a TTY. */
+export async function followExperiment(client: Client, experimentId: string, intervalMs: number, out: NodeJS.WriteStream = process.stderr): Promise<ExperimentSnapshot> {
+  const tty = out.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: ' {method} [{bar}] {value}/{total} tasks | it {iteration}/{iterations} {stage} | budget {budget} | {pass}', hideCursor: true, stream: out }, cliProgress.Presets.shades_classic)
+    : null;
+  let started = false;
+  let lastLine = '';
+  try {
+    for (;;) {
+      const snap = await experimentSnapshot(client, experimentId);
+      if (snap.state === 'closed') return snap;
+      const s = snap.status;
+      if (s && bar) {
+        const payload = { method: s.method, iteration: s.iteration, iterations: s.iterations, stage: `${s.stage}${s.paused ? ' (paused)' : ''}`, budget: s.budgetUsed, pass: passAtKLine(s.lastPassAtK) };
+        if (!started) bar.start(Math.max(1, s.tasksTotal), s.tasksDone, payload);
+        started = true;
+        bar.setTotal(Math.max(1, s.tasksTotal));
+        bar.update(s.tasksDone, payload);
+      } else if (s && statusLine(s) !== lastLine) {
+        lastLine = statusLine(s);
+        out.write(`${lastLine}\n`);
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  } finally {
+    if (started) bar?.stop();
+  }
+}
+
+/** `leafe status <id>`: live progress from the status query; the result summary once closed. */
+export function registerStatusCommand(program: Command): void {
+  addInspectionOptions(
+    program
+      .command('status')
+      .description('live progress of an experiment (stage, tasks, budget, last Pass@k) until it closes; its result once closed')
+      .argument('<experimentId>', 'experiment workflow id (see `leafe runs`)')
+      .option('--once', 'print one snapshot and exit')
+      .option('--json', 'print one snapshot as JSON and exit')
+      .option('--interval <ms>', 'refresh interval in milliseconds', '1000'),
+  ).action(async (experimentId: string, opts: InspectionFlags & { once?: boolean; json?: boolean; interval: string }) => {
+    const intervalMs = Number(opts.interval);
+    if (!Number.isInteger(intervalMs) || intervalMs < 100) throw new Error(`--interval: ${JSON.stringify(opts.interval)}; expected an integer number of milliseconds >= 100`);
+    await withInspection(opts, async (ctx) => {
+      const snap = opts.once || opts.json ? await experimentSnapshot(ctx.client, experimentId) : await followExperiment(ctx.client, experimentId, intervalMs);
+      process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+    });
+  });
+}
