@@ -1,7 +1,8 @@
 /** Shared plumbing of the benchmarks: logging, statistics, the simulator child, Temporal. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -55,6 +56,7 @@ export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, 
 
 export interface SimHandle {
   url: string;
+  pid: number;
   options: SimChildOptions;
   stats(): Promise<SimStatsSnapshot>;
   reset(): Promise<void>;
@@ -80,6 +82,7 @@ export async function startSimChild(options: SimChildOptions): Promise<SimHandle
   const started = await call({ cmd: 'start', options });
   return {
     url: started.url!,
+    pid: child.pid!,
     options,
     stats: async () => (await call({ cmd: 'stats' })).stats!,
     reset: async () => void (await call({ cmd: 'reset' })),
@@ -155,4 +158,41 @@ export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
       await server.stop();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting: CPU time is what the 2-core machine runs out of, and unlike wall time it does
+// not depend on what else runs on the machine.
+
+/** User + system CPU ms of a process so far (Linux /proc; NaN elsewhere). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime (clock ticks; 100 Hz on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface CpuSample {
+  server: number;
+  bench: number;
+  sim: number;
+}
+
+export function sampleCpu(serverPid: number | undefined, simPid: number): CpuSample {
+  const own = process.cpuUsage();
+  return { server: serverPid ? processCpuMs(serverPid) : NaN, bench: (own.user + own.system) / 1000, sim: processCpuMs(simPid) };
+}
+
+/** CPU ms per unit of work between two samples, by process. */
+export function cpuPer(a: CpuSample, b: CpuSample, units: number): CpuSample {
+  return { server: (b.server - a.server) / units, bench: (b.bench - a.bench) / units, sim: (b.sim - a.sim) / units };
+}
+
+/** 1-minute load average and CPU count, to judge how contended the machine was. */
+export function machineLoad(): { loadavg1: number; cpus: number } {
+  return { loadavg1: os.loadavg()[0], cpus: os.cpus().length };
 }

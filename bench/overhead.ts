@@ -6,7 +6,8 @@
  */
 import type { LeafeSettings } from '../core/leafe-settings';
 import type { LatencySpec } from '../sim/latency';
-import { log, percentile, removeDir, startSimChild, type BenchTemporal, type SimHandle } from './bench-support';
+import os from 'node:os';
+import { log, machineLoad, percentile, removeDir, sampleCpu, startSimChild, type BenchTemporal, type SimHandle } from './bench-support';
 import {
   attachLatencies,
   episodeInputs,
@@ -16,6 +17,7 @@ import {
   SIM_SEED,
   sokobanSpec,
   temporalStepTimings,
+  type CpuPerStep,
   type RunSummary,
   type WorkflowHistory,
   type WorkerTuning,
@@ -39,6 +41,12 @@ export interface OverheadRow {
   /** Temporal minus in-process cycle time, paired step by step (same request, same latency). */
   addedMsP50: number;
   addedMsP95: number;
+  /** CPU ms per new step by process (Temporal server, bench process = workers or loop, simulator). */
+  temporalCpuMsPerStep: CpuPerStep | null;
+  inProcessCpuMsPerStep: CpuPerStep | null;
+  /** Steps/s a fully used 2-core machine would give at that CPU cost (2000 ms / CPU ms per step). */
+  temporalCpuBoundStepsPerSec: number;
+  loadavg1: number;
   sameTrees: boolean;
   /** Fraction of recomputed simulator request keys found in the server's counters (1 = exact). */
   latencyKeysMatched: number;
@@ -65,14 +73,16 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
 
     log(`overhead L=${latencyMs} ms: Temporal, ${episodes} episodes, ${concurrency} at once`);
     await sim.reset();
-    const temporal = await runTemporal(t, inputsFor, concurrency, `ovh${latencyMs}`, tuning);
+    const cpu = () => sampleCpu(t.server.process.pid, sim.pid);
+    const load0 = machineLoad().loadavg1;
+    const temporal = await runTemporal(t, inputsFor, concurrency, `ovh${latencyMs}`, tuning, cpu);
     log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s (${temporal.summary.branches} branches, ${temporal.summary.reflections} reflections, ${temporal.summary.solved} solved)`);
     const histories = await fetchHistories(t, temporal);
     const tTimings = await attachLatencies(temporalStepTimings(histories), temporal.runDir, latency);
 
     log(`overhead L=${latencyMs} ms: in-process loop`);
     await sim.reset();
-    const inproc = await runInProcess(inputsFor('inproc'), concurrency, `inp${latencyMs}`);
+    const inproc = await runInProcess(inputsFor('inproc'), concurrency, `inp${latencyMs}`, cpu);
     const simStats = await sim.stats();
     log(`  in-process: ${inproc.summary.steps} steps in ${(inproc.summary.wallMs / 1000).toFixed(1)} s = ${inproc.summary.stepsPerSec.toFixed(1)} steps/s`);
     const iTimings = await attachLatencies(inproc.timings, inproc.runDir, latency);
@@ -101,11 +111,16 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
       inProcessOverheadMsP95: percentile(iOver, 0.95),
       addedMsP50: percentile(added, 0.5),
       addedMsP95: percentile(added, 0.95),
+      temporalCpuMsPerStep: roundCpu(temporal.cpuPerStep),
+      inProcessCpuMsPerStep: roundCpu(inproc.cpuPerStep),
+      temporalCpuBoundStepsPerSec: temporal.cpuPerStep ? (os.cpus().length * 1000) / (temporal.cpuPerStep.server + temporal.cpuPerStep.bench + temporal.cpuPerStep.sim) : NaN,
+      loadavg1: (load0 + machineLoad().loadavg1) / 2,
       sameTrees: temporal.summary.fingerprint === inproc.summary.fingerprint,
       latencyKeysMatched: matched,
       temporal: { ...temporal.summary, fingerprint: '' },
       inProcess: { ...inproc.summary, fingerprint: '' },
     };
+    log(`  CPU ms/step temporal ${JSON.stringify(row.temporalCpuMsPerStep)} in-process ${JSON.stringify(row.inProcessCpuMsPerStep)}; load average ${row.loadavg1.toFixed(1)}`);
     log(`  ratio ${row.ratio.toFixed(3)}; overhead p50 ${row.overheadMsP50.toFixed(1)} ms p95 ${row.overheadMsP95.toFixed(1)} ms (in-process ${row.inProcessOverheadMsP50.toFixed(1)}/${row.inProcessOverheadMsP95.toFixed(1)}); same trees: ${row.sameTrees}; latency keys matched ${(matched * 100).toFixed(0)}%`);
     removeDir(temporal.runDir);
     removeDir(inproc.runDir);
@@ -115,7 +130,13 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
   }
 }
 
+function roundCpu(c: CpuPerStep | null): CpuPerStep | null {
+  return c ? { server: Math.round(c.server * 10) / 10, bench: Math.round(c.bench * 10) / 10, sim: Math.round(c.sim * 10) / 10 } : null;
+}
+
 export interface CeilingPoint {
+  temporalCpuMsPerStep: CpuPerStep | null;
+  loadavg1: number;
   concurrency: number;
   episodes: number;
   steps: number;
@@ -131,7 +152,8 @@ export async function ceilingAt(t: BenchTemporal, concurrency: number, episodes:
   try {
     const inputsFor = (prefix: string) => episodeInputs(ids, env, sim.url, prefix).map((i) => ({ ...i, leafe }));
     log(`ceiling L=0: Temporal, ${episodes} episodes, ${concurrency} at once`);
-    const temporal = await runTemporal(t, inputsFor, concurrency, `ceil${concurrency}`, tuning);
+    const load0 = machineLoad().loadavg1;
+    const temporal = await runTemporal(t, inputsFor, concurrency, `ceil${concurrency}`, tuning, () => sampleCpu(t.server.process.pid, sim.pid));
     log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s`);
     removeDir(temporal.runDir);
     let inProcessStepsPerSec = NaN;
@@ -141,7 +163,7 @@ export async function ceilingAt(t: BenchTemporal, concurrency: number, episodes:
       log(`  in-process: ${inproc.summary.stepsPerSec.toFixed(1)} steps/s`);
       removeDir(inproc.runDir);
     }
-    return { concurrency, episodes, steps: temporal.summary.steps, temporalStepsPerSec: temporal.summary.stepsPerSec, inProcessStepsPerSec };
+    return { temporalCpuMsPerStep: roundCpu(temporal.cpuPerStep), loadavg1: (load0 + machineLoad().loadavg1) / 2, concurrency, episodes, steps: temporal.summary.steps, temporalStepsPerSec: temporal.summary.stepsPerSec, inProcessStepsPerSec };
   } finally {
     await sim.stop();
   }

@@ -31,33 +31,35 @@ interface Config {
   sandbox: { count: number; parallel: number };
 }
 
+/**
+ * Sized for < 10 minutes on a 2-core machine shared with other work: the Temporal path was
+ * measured at ~3-7 steps/s there (CPU bound, see docs/benchmarks.md), so each Temporal run
+ * is kept to a few hundred environment steps.
+ */
 const FULL: Config = {
   quick: false,
-  leafe: WORKLOAD_LEAFE,
-  concurrency: 32,
-  overhead: [
-    { latencyMs: 50, episodes: 64 },
-    { latencyMs: 500, episodes: 64 },
-  ],
-  ceiling: [
-    { concurrency: 32, episodes: 64 },
-    { concurrency: 64, episodes: 128 },
-  ],
-  utilisation: { latencyMs: 500, episodes: 32 },
-  sandbox: { count: 164, parallel: 2 },
-};
-
-/** ~1 minute smoke run: the same comparisons on shorter episodes. */
-const QUICK: Config = {
-  quick: true,
-  leafe: { ...WORKLOAD_LEAFE, horizon: 8, budget: 8, maxBranches: 2 },
+  leafe: { ...WORKLOAD_LEAFE, horizon: 8, budget: 8, maxBranches: 3 },
   concurrency: 32,
   overhead: [
     { latencyMs: 50, episodes: 32 },
     { latencyMs: 500, episodes: 32 },
   ],
   ceiling: [{ concurrency: 32, episodes: 32 }],
-  utilisation: { latencyMs: 200, episodes: 32 },
+  utilisation: { latencyMs: 500, episodes: 32 },
+  sandbox: { count: 164, parallel: 2 },
+};
+
+/** Smoke run (~1-3 minutes depending on machine load): the same comparisons on 3-step episodes. */
+const QUICK: Config = {
+  quick: true,
+  leafe: { ...WORKLOAD_LEAFE, horizon: 3, budget: 3, reflectEvery: 1, maxBranches: 2 },
+  concurrency: 32,
+  overhead: [
+    { latencyMs: 50, episodes: 32 },
+    { latencyMs: 500, episodes: 32 },
+  ],
+  ceiling: [{ concurrency: 32, episodes: 32 }],
+  utilisation: { latencyMs: 100, episodes: 32 },
   sandbox: { count: 30, parallel: 2 },
 };
 
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const config = values.quick ? QUICK : FULL;
   const only = new Set((values.only ?? 'overhead,ceiling,utilisation,sandbox').split(',').map((s) => s.trim()));
   const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0];
   const t0 = performance.now();
   const dir = tempDir('server');
   const temporal = await startBenchTemporal(dir);
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     kind: 'leafe-bench (simulator numbers: scripted stand-in for an LLM, not a model)',
     date: startedAt.toISOString(),
     command: `npm run bench --${values.json ? ' --json' : ''}${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}`,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavgAtStart: round(loadAtStart, 1), loadavgAtEnd: round(os.loadavg()[0], 1) },
     workload: { env: 'sokoban 7x7, 2 boxes (generated)', leafe: config.leafe, concurrentBranches: config.concurrency },
     overhead: overhead.map((r) => ({ ...r, ...roundAll(r) })),
     ceilingStepsPerSec: best ? round(best.temporalStepsPerSec, 1) : null,
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
           branchEventsPerStepByType: roundAll(branchEventMix(histories)),
         }
       : null,
-    sandbox: sandbox ? { ...sandbox, execPerSec: round(sandbox.execPerSec, 1), p50Ms: round(sandbox.p50Ms, 0), p90Ms: round(sandbox.p90Ms, 0) } : null,
+    sandbox: sandbox ? roundAll(sandbox, 1) : null,
     elapsedSec: round((performance.now() - t0) / 1000, 1),
   };
   log(`done in ${result.elapsedSec} s`);
@@ -147,6 +150,11 @@ function table(r: {
     for (const o of r.overhead) {
       lines.push(`${pad(o.latencyMs, 6)}${pad(o.steps, 7)}${pad(o.temporalStepsPerSec.toFixed(1), 12)}${pad(o.inProcessStepsPerSec.toFixed(1), 11)}${pad(o.ratio.toFixed(3), 7)}${pad(o.overheadMsP50.toFixed(1), 9)}${pad(o.overheadMsP95.toFixed(1), 9)}${pad(o.inProcessOverheadMsP50.toFixed(1), 12)}${pad(o.addedMsP50.toFixed(1), 11)}${pad(o.addedMsP95.toFixed(1), 11)}  ${o.sameTrees}`);
     }
+    for (const o of r.overhead) {
+      const c = o.temporalCpuMsPerStep;
+      const i = o.inProcessCpuMsPerStep;
+      if (c && i) lines.push(`   L=${o.latencyMs}: CPU ms per step — Temporal: server ${c.server}, workers ${c.bench}, sim ${c.sim}; in-process: loop ${i.bench}, sim ${i.sim}; load average ${o.loadavg1.toFixed(1)} on ${os.cpus().length} cores`);
+    }
     lines.push('');
   }
   if (r.ceiling.length > 0) {
@@ -166,7 +174,7 @@ function table(r: {
   }
   if (r.sandbox) {
     const s = r.sandbox;
-    lines.push(`4. Code sandbox: ${s.execPerSec.toFixed(1)} exec/s, p50 ${s.p50Ms.toFixed(0)} ms, p90 ${s.p90Ms.toFixed(0)} ms (${s.runs} HumanEval references, ${s.parallel} in parallel, isolation ${s.isolation}, ${s.failed} not passing)`);
+    lines.push(`4. Code sandbox: ${s.execPerSec.toFixed(1)} exec/s, p50 ${s.p50Ms.toFixed(0)} ms, p90 ${s.p90Ms.toFixed(0)} ms (${s.runs} HumanEval references, ${s.parallel} in parallel, isolation ${s.isolation}, ${s.failed} not passing; ${s.cpuMsPerExec.toFixed(0)} CPU ms/exec → ${s.cpuBoundExecPerSec.toFixed(0)} exec/s if the cores were idle; load average ${s.loadavg1.toFixed(1)})`);
     lines.push('');
   }
   lines.push(`elapsed ${r.elapsedSec} s`);

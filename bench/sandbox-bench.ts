@@ -4,6 +4,8 @@
  * CodeEnvironment.step (extract program → sandboxed harness run → feedback), the same path
  * stepEnvironment takes. Same task loading and isolation probe as envs/code/bench-sandbox.ts.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { CodeEnvSpec } from '../core/env-spec';
 import type { CodeEnvironment } from '../envs/code/code-environment';
 import { loadCodeTasks } from '../envs/code/code-tasks';
@@ -21,6 +23,18 @@ export interface SandboxResult {
   failed: number;
   parallel: number;
   isolation: string;
+  /** CPU ms per execution: sandboxed children (reaped: bwrap, python) + this process. */
+  cpuMsPerExec: number;
+  /** What 2 idle cores would sustain at that CPU cost (cores × 1000 / cpuMsPerExec). */
+  cpuBoundExecPerSec: number;
+  loadavg1: number;
+}
+
+/** CPU ms of this process plus its reaped children (Linux /proc/self/stat utime+stime+cutime+cstime). */
+function selfAndChildrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100;
 }
 
 export async function sandboxBench(count: number, parallel: number): Promise<SandboxResult> {
@@ -35,6 +49,8 @@ export async function sandboxBench(count: number, parallel: number): Promise<San
   const latencies: number[] = [];
   let failed = 0;
   let next = 0;
+  const c0 = selfAndChildrenCpuMs();
+  const load0 = os.loadavg()[0];
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -51,7 +67,19 @@ export async function sandboxBench(count: number, parallel: number): Promise<San
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const result = { execPerSec: tasks.length / seconds, p50Ms: percentile(latencies, 0.5), p90Ms: percentile(latencies, 0.9), runs: tasks.length, failed, parallel, isolation };
-  log(`sandbox: ${result.runs} runs (${failed} not passing) at isolation=${isolation}: ${result.execPerSec.toFixed(1)} exec/s, p50 ${result.p50Ms.toFixed(0)} ms`);
+  const cpuMsPerExec = (selfAndChildrenCpuMs() - c0) / tasks.length;
+  const result = {
+    execPerSec: tasks.length / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p90Ms: percentile(latencies, 0.9),
+    runs: tasks.length,
+    failed,
+    parallel,
+    isolation,
+    cpuMsPerExec,
+    cpuBoundExecPerSec: (os.cpus().length * 1000) / cpuMsPerExec,
+    loadavg1: (load0 + os.loadavg()[0]) / 2,
+  };
+  log(`sandbox: ${result.runs} runs (${failed} not passing) at isolation=${isolation}: ${result.execPerSec.toFixed(1)} exec/s, p50 ${result.p50Ms.toFixed(0)} ms; ${cpuMsPerExec.toFixed(0)} CPU ms/exec; load average ${result.loadavg1.toFixed(1)}`);
   return result;
 }

@@ -3,7 +3,6 @@
  * of running it: Temporal workers (episodeWorkflow) and the in-process loop.
  */
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { ActInput } from '../activities/inference/inference-activities';
@@ -17,7 +16,7 @@ import type { LatencySpec } from '../sim/latency';
 import { createWorkers } from '../workers/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
 import type { EpisodeInput } from '../workflows/episode-types';
-import { log, mapBounded, simLatencyMs, simRequestKey, tempDir, type BenchTemporal } from './bench-support';
+import { cpuPer, log, mapBounded, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
 
 export const SIM_SEED = 7;
@@ -98,6 +97,7 @@ function summarise(wallMs: number, episodes: Array<{ taskId: string; used: numbe
 
 export interface TemporalRun {
   summary: RunSummary;
+  cpuPerStep: CpuPerStep | null;
   trees: EpisodeTree[];
   runDir: string;
   episodeIds: string[];
@@ -107,11 +107,14 @@ export interface WorkerTuning {
   concurrency?: Partial<Record<QueueRole, number>>;
 }
 
+/** CPU ms per new environment step, by process, over the timed part of a run. */
+export type CpuPerStep = CpuSample;
+
 /**
  * Runs the episodes as episodeWorkflows on fresh in-process workers (own task queues and run
  * directory), `concurrency` episodes at a time, and returns the trees and the wall time.
  */
-export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) => EpisodeInput[], concurrency: number, label: string, tuning: WorkerTuning = {}): Promise<TemporalRun> {
+export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) => EpisodeInput[], concurrency: number, label: string, tuning: WorkerTuning = {}, cpu?: () => CpuSample): Promise<TemporalRun> {
   const prefix = `bench-${label}-${randomUUID().slice(0, 6)}`;
   const runDir = tempDir(label);
   const queues = taskQueues(prefix);
@@ -132,20 +135,28 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
   try {
     // Let the pollers connect before the clock starts.
     await new Promise((r) => setTimeout(r, 500));
+    const c0 = cpu?.();
     const t0 = performance.now();
     const trees = await mapBounded(inputs, concurrency, (input, i) =>
       t.client.workflow.execute('episodeWorkflow', { taskQueue: queues.workflows, workflowId: episodeIds[i], args: [input] }) as Promise<EpisodeTree>,
     );
     const wallMs = performance.now() - t0;
+    const c1 = cpu?.();
+    const steps = trees.reduce((n, tr) => n + tr.budget.used, 0);
     return {
+      cpuPerStep: c0 && c1 ? cpuPer(c0, c1, steps) : null,
       summary: summarise(wallMs, trees.map((tr) => ({ taskId: tr.taskId, used: tr.budget.used, replayed: tr.budget.replayed, success: tr.success, branches: tr.branches }))),
       trees,
       runDir,
       episodeIds,
     };
   } finally {
-    workers.shutdown();
-    await running.catch((err) => log(`workers: ${(err as Error).message}`));
+    try {
+      workers.shutdown();
+    } catch {
+      // a worker already stopped on its own: its error is logged below
+    }
+    await running.catch((err) => log(`workers failed during run ${label}: ${(err as Error).message}`));
   }
 }
 
@@ -154,19 +165,23 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
 
 export interface InProcessRun {
   summary: RunSummary;
+  cpuPerStep: CpuPerStep | null;
   episodes: InProcessEpisode[];
   timings: StepTiming[];
   runDir: string;
 }
 
-export async function runInProcess(inputs: EpisodeInput[], concurrency: number, label: string): Promise<InProcessRun> {
+export async function runInProcess(inputs: EpisodeInput[], concurrency: number, label: string, cpu?: () => CpuSample): Promise<InProcessRun> {
   const runDir = tempDir(label);
   const acts = createInProcessActivities(runDir);
   const timings: StepTiming[] = [];
+  const c0 = cpu?.();
   const t0 = performance.now();
   const episodes = await mapBounded(inputs, concurrency, (input) => runEpisodeAsync(acts, `inproc/${input.taskId}`, input, timings));
   const wallMs = performance.now() - t0;
-  return { summary: summarise(wallMs, episodes), episodes, timings, runDir };
+  const c1 = cpu?.();
+  const summary = summarise(wallMs, episodes);
+  return { summary, cpuPerStep: c0 && c1 ? cpuPer(c0, c1, summary.steps) : null, episodes, timings, runDir };
 }
 
 /** Lock-step batches of `batch` episodes (the whole batch waits for its slowest member). */
@@ -180,7 +195,7 @@ export async function runLockstepBatches(inputs: EpisodeInput[], batch: number, 
     episodes.push(...(await runLockstep(acts, slice.map((input) => ({ episodeId: `lockstep/${input.taskId}`, input })))));
   }
   const wallMs = performance.now() - t0;
-  return { summary: summarise(wallMs, episodes), episodes, timings: [], runDir };
+  return { summary: summarise(wallMs, episodes), cpuPerStep: null, episodes, timings: [], runDir };
 }
 
 // ---------------------------------------------------------------------------------------------
