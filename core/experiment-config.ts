@@ -1,6 +1,7 @@
 import type { EnvSpec } from './env-spec';
 import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from './leafe-settings';
 import type { TaskQueues } from '../workers/task-queues';
+import type { SimSkill } from '../sim/policy';
 
 /**
  * A validated, fully resolved experiment (what the CLI hands to `experimentWorkflow`): task ids
@@ -26,7 +27,8 @@ export type TrainerConfig =
       env?: Record<string, string>;
       cwd?: string;
     }
-  | { kind: 'sim'; epochs: number; stepsPerEpoch: number; stepMs: number };
+  /** The simulated trainer; `baseSkill` is the simulator base model's skill (what iteration 0 starts from). */
+  | { kind: 'sim'; epochs: number; stepsPerEpoch: number; stepMs: number; baseSkill?: SimSkill };
 
 export type DeployConfig =
   /** Hot-load the adapter into a running vLLM server (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). */

@@ -85,7 +85,7 @@ export function countRecords(files: Array<{ name: string; text: string }>): Reco
 
 const SKILL_CAP = 0.97;
 /** Effective samples (records × epochs, epochs capped at 3) for the gap to 1 to shrink by 1/e. */
-const SCALE = { cfFix: 120, cfFirstTry: 600, rehFirstTry: 800 } as const;
+const SCALE = { cfFix: 60, cfFirstTry: 150, rehFirstTry: 250 } as const;
 
 /** p moved toward 1 with diminishing returns: 1 - (1-p)·exp(-n/scale), never above the cap or below p. */
 function grow(p: number, n: number, scale: number): number {

@@ -6,6 +6,7 @@ import type { EnvSpec } from '../core/env-spec';
 import type { ExperimentConfig, Method, TrainerConfig } from '../core/experiment-config';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { defaultKs } from '../core/pass-at-k';
+import { DEFAULT_BASE_SKILL } from '../sim/sim-server';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
 
@@ -119,7 +120,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
     if (badK !== undefined) throw new Error(`evaluation.ks: got ${badK}; expected every k ≤ evaluation.samples (${samples})`);
 
     let trainer: TrainerConfig;
-    if (spec.trainer.kind === 'sim') trainer = spec.trainer;
+    if (spec.trainer.kind === 'sim') trainer = { ...spec.trainer, baseSkill: { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill } };
     else {
       const t = spec.trainer;
       const template = t.template ? loadTrainerTemplate(resolveRelative(dir, t.template), 'trainer.template') : { command: t.command!, defaults: {} };

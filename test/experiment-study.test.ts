@@ -74,7 +74,7 @@ test('a 2-iteration study completes with continue-as-new, datasets, reports and 
       const ks = Object.keys(it.evaluation.passAtK).map(Number);
       const recomputed = meanPassAtK(it.evaluation.counts, ks);
       for (const k of ks) expect(it.evaluation.passAtK[String(k)]).toBeCloseTo(recomputed[k], 12);
-      expect(it.evaluation.counts.every((c) => c.n === 3)).toBe(true);
+      expect(it.evaluation.counts.map((c) => c.n)).toEqual(it.evaluation.counts.map(() => 3));
     }
     if (method === 'base') continue;
     // Continue-as-new happened: the latest run was continued from an earlier one.
@@ -88,14 +88,14 @@ test('a 2-iteration study completes with continue-as-new, datasets, reports and 
       expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(ds.sha256);
       const records = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; kind: string });
       const provenance = readFileSync(path.join(ds.dir, 'provenance.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { recordId: string; episodeWorkflowId: string; branchId: string; kind: string });
-      expect(records.length).toBe(ds.records);
+      expect(records.length, `${method} it${it.iteration} records in ${file}`).toBe(ds.records);
       const byId = new Map(provenance.map((p) => [p.recordId, p]));
       for (const r of records) {
         const p = byId.get(r.id.split('#')[0]);
         expect(p, `provenance of ${r.id}`).toBeDefined();
         expect(p!.episodeWorkflowId.startsWith(`${result.experimentId}/it${it.iteration}/explore/`)).toBe(true);
       }
-      if (method === 'rft') expect(records.filter((r) => r.kind === 'cf')).toHaveLength(0);
+      if (method === 'rft') expect(records.filter((r) => r.kind === 'cf').length, `cf records of rft in ${file}`).toBe(0);
       expect(it.deploy?.model).toBe(`${result.experimentId}-it${it.iteration + 1}`);
     }
     // The next iteration served the deployed adapter.

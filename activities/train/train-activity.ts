@@ -67,7 +67,9 @@ export function createTrainActivities(deps: { runDir: string }) {
         trl_dataset_dir: input.dataset.trlDatasetDir,
         dataset_dir: input.dataset.datasetInfoDir,
         init_adapter: input.previousAdapter ?? '',
-        init_adapter_or_base_skill: input.previousAdapter ? path.join(input.previousAdapter, ADAPTER_FILE) : JSON.stringify(DEFAULT_BASE_SKILL),
+        init_adapter_or_base_skill: input.previousAdapter
+          ? path.join(input.previousAdapter, ADAPTER_FILE)
+          : JSON.stringify({ ...DEFAULT_BASE_SKILL, ...(trainer.kind === 'sim' ? trainer.baseSkill : {}) }),
       };
       try {
         const result = await runTrainerCommand({
