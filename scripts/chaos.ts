@@ -1,0 +1,77 @@
+// `npm run chaos`: crash equivalence of a seeded simulator study (see scripts/chaos/crash-equivalence.ts).
+//
+//   npm run chaos -- [--seed 1] [--worker-kills 5] [--server-kills 1] [--keep] [--dir <dir>]
+//
+// Runs the study in scripts/chaos/chaos-study.yaml twice on its own dev servers (temp SQLite
+// files, free ports) and a simulator in this process: undisturbed, then with the worker process
+// SIGKILLed and restarted at seeded random moments and the dev server SIGKILLed and restarted on
+// its SQLite file. Prints the kills, both dataset hashes, both Pass@k tables and EQUAL or
+// DIFFERENT (exit code 1).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveTemporalCli } from '../infra/temporal-cli';
+import { PROJECT_ROOT } from '../infra/paths';
+import { loadSpec } from '../spec/load-spec';
+import { crashEquivalence } from './chaos/crash-equivalence';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: 'string', default: '1' },
+      'worker-kills': { type: 'string', default: '5' },
+      'server-kills': { type: 'string', default: '1' },
+      spec: { type: 'string', default: path.join(PROJECT_ROOT, 'scripts', 'chaos', 'chaos-study.yaml') },
+      dir: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${JSON.stringify(v)}: expected an integer ≥ ${min}`);
+    return n;
+  };
+  const seed = int('seed', values.seed, 0);
+  const workerKills = int('worker-kills', values['worker-kills'], 0);
+  const serverKills = int('server-kills', values['server-kills'], 0);
+  const dir = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(os.tmpdir(), 'leafe-chaos-'));
+  const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
+  const cli = resolveTemporalCli({ log });
+  const loaded = await loadSpec(values.spec);
+  log(`study ${path.relative(process.cwd(), values.spec)}: methods ${loaded.methods.join(', ')}, ${loaded.config.iterations} iteration(s), ${loaded.config.trainTasks.length} train / ${loaded.config.evalTasks.length} eval tasks; work dir ${dir}`);
+  log(`chaos seed ${seed}: ${workerKills} worker SIGKILLs, ${serverKills} dev server SIGKILL(s)`);
+  const loadedWithTimeouts = {
+    ...loaded,
+    // A killed worker's LLM attempt is retried after its start-to-close timeout and a session on a
+    // dead worker is noticed after the schedule-to-start timeout: short ones keep the run short.
+    config: { ...loaded.config, timeouts: { llmStartToCloseMs: 10_000, sessionScheduleToStartMs: 2_000, stepStartToCloseMs: 10_000 } },
+  };
+  try {
+    const { comparison } = await crashEquivalence({
+      dir,
+      loaded: loadedWithTimeouts,
+      studyId: 'chaos-study',
+      cli,
+      simSeed: 2024,
+      simLatencyMs: 20,
+      plan: { seed, workerKills, serverKills, workerUptimeMs: { fractionOfRun: [0.3, 1.2] }, serverDowntimeMs: [500, 2_000] },
+      log,
+    });
+    process.stdout.write(`\n${comparison.report}\n`);
+    return comparison.equal ? 0 : 1;
+  } finally {
+    if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
+    else log(`kept ${dir}`);
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);

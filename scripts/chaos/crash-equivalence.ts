@@ -1,0 +1,429 @@
+/**
+ * Crash equivalence: one seeded simulator study run twice with the same config and seeds,
+ * (a) undisturbed and (b) with the worker process SIGKILLed and restarted at seeded random
+ * moments and the dev server SIGKILLed and restarted on its SQLite file; then the datasets,
+ * Pass@k and the requests the simulator answered are compared. Shared by `npm run chaos`
+ * (scripts/chaos.ts) and test/crash-equivalence.test.ts.
+ *
+ * Ids: record ids in the datasets hash the experiment id and the workflow ids (core/distil.ts
+ * `recordId`), so both runs use the SAME study id, each on its own dev server (own SQLite file)
+ * with its own run directory and its own simulator (same seed, same port). The dataset files can
+ * then be compared byte for byte (raw sha256, no canonicalisation), and the simulator's counters
+ * belong to one run each.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../core/experiment-config';
+import { createRandom } from '../../core/random';
+import { freePort } from '../../infra/dev-server';
+import { passAtKTable, studySummary } from '../../report/study-summary';
+import { startSimServer } from '../../sim/sim-server';
+import { simPoliciesFor } from '../../sim/sim-policies';
+import type { SimStatsSnapshot } from '../../sim/sim-stats';
+import { startStudy } from '../../cli/study';
+import type { LoadedSpec } from '../../spec/load-spec';
+import { taskQueues } from '../../workers/task-queues';
+import { DevServerProcess, sleep, WorkerProcess } from './processes';
+
+export interface ChaosPlan {
+  /** Seed of the kill moments. */
+  seed: number;
+  workerKills: number;
+  serverKills: number;
+  /**
+   * Uptime of a worker before it is killed: uniform in [min, max] ms (seeded), or, as fractions
+   * [a, b], uniform in [a, b] × (undisturbed duration / (workerKills + 1)), which spreads the
+   * kills over the stages of the run.
+   */
+  workerUptimeMs: [number, number] | { fractionOfRun: [number, number] };
+  /** How long the dev server stays dead before it is restarted: uniform in [min, max] ms. */
+  serverDowntimeMs: [number, number];
+}
+
+export interface RunSettings {
+  label: string;
+  /** Everything of this run: SQLite file, logs, run directory. */
+  dir: string;
+  loaded: LoadedSpec;
+  studyId: string;
+  cli: string;
+  simSeed: number;
+  simPort: number;
+  simLatencyMs: number;
+  chaos?: ChaosPlan;
+  /** Duration of the undisturbed run (for uptimes given as fractions of it). */
+  referenceDurationMs?: number;
+  log: (line: string) => void;
+}
+
+export interface DatasetHash {
+  method: Method;
+  iteration: number;
+  records: number;
+  /** `dataset.sha256` from the experiment summary (sha256 of train.prompt-completion.jsonl). */
+  summarySha256: string;
+  /** sha256 of each dataset file, recomputed from the files on disk. */
+  files: Record<string, string>;
+}
+
+export interface RunResult {
+  label: string;
+  durationMs: number;
+  summaries: ExperimentSummary[];
+  datasets: DatasetHash[];
+  evaluations: Array<{ method: Method; iteration: number; evaluation: EvaluationResult }>;
+  /** Exploration numbers per method and iteration (tree refs left out: trees record re-opens). */
+  explore: Array<{ method: Method; iteration: number; explore: Omit<NonNullable<IterationRecord['explore']>, 'treesRef'> | null }>;
+  passAtKTable: string;
+  sim: Pick<SimStatsSnapshot, 'totalRequests' | 'completedPerKey' | 'repeatedCompleted' | 'statusCounts'>;
+  /** From the branch histories. */
+  histories: { branches: number; llmActivities: number; lostLlmAttempts: number; reopens: number; workflowTaskTimeouts: number };
+  kills: { worker: number; server: number; postponed: number; unexpectedWorkerExits: number; log: string[] };
+}
+
+const DATASET_FILES = ['train.prompt-completion.jsonl', 'train.messages.jsonl', 'provenance.jsonl', 'stats.json'];
+/**
+ * Experiment-level activities whose lost attempt Temporal notices only after minutes (timeouts
+ * fixed in experimentWorkflow: distil 30 min start-to-close, deploy 10 min, train 2 min heartbeat).
+ */
+const SLOW_RECOVERY_ACTIVITIES = ['distilDatasets', 'deployAdapter', 'trainAdapter'];
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+function uniform(rand: () => number, [min, max]: [number, number]): number {
+  return min + (max - min) * rand();
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the study once; with `chaos`, kills the worker and the dev server while it runs. */
+export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
+  mkdirSync(s.dir, { recursive: true });
+  const runDir = path.join(s.dir, 'run');
+  const server = new DevServerProcess({ cli: s.cli, dbFile: path.join(s.dir, 'temporal.sqlite'), port: await freePort(), logFile: path.join(s.dir, 'server.log') });
+  await server.start();
+  const sim = await startSimServer({ seed: s.simSeed, port: s.simPort, policies: await simPoliciesFor(s.loaded.config.env), skill: s.loaded.simulator.skill, latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' } });
+  const prefix = 'chaos';
+  const worker = new WorkerProcess({ address: server.address, taskQueuePrefix: prefix, runDir, logFile: path.join(s.dir, 'worker.log') });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  let done = false;
+  try {
+    await worker.start();
+    const loaded = { ...s.loaded, config: { ...s.loaded.config, runDir } };
+    const { handles } = await startStudy(client, loaded, taskQueues(prefix), sim.url, s.studyId);
+    s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}); worker pid ${worker.pid}`);
+
+    const stages = async (): Promise<string> => {
+      const parts: string[] = [];
+      for (const [method, h] of handles) {
+        try {
+          const d = await withTimeout(h.describe(), 3000);
+          const stage = d.searchAttributes?.Stage?.[0];
+          parts.push(`${method}:${d.status.name === 'RUNNING' ? String(stage ?? 'starting') : d.status.name.toLowerCase()}`);
+        } catch {
+          parts.push(`${method}:?`);
+        }
+      }
+      return parts.join(' ');
+    };
+
+    /** The slow-recovery activity pending on an experiment, if any (a kill then costs minutes). */
+    const slowActivityPending = async (): Promise<string | null> => {
+      for (const h of handles.values()) {
+        const d = await withTimeout(h.describe(), 3000);
+        const slow = (d.raw.pendingActivities ?? []).find((a) => SLOW_RECOVERY_ACTIVITIES.includes(a.activityType?.name ?? ''));
+        if (slow) return slow.activityType!.name!;
+      }
+      return null;
+    };
+
+    const chaos = async (plan: ChaosPlan) => {
+      const rand = createRandom(plan.seed);
+      const uptime = plan.workerUptimeMs;
+      if (!Array.isArray(uptime) && !s.referenceDurationMs) throw new Error('workerUptimeMs as a fraction of the run needs referenceDurationMs');
+      const range: [number, number] = Array.isArray(uptime)
+        ? uptime
+        : [uptime.fractionOfRun[0] * (s.referenceDurationMs! / (plan.workerKills + 1)), uptime.fractionOfRun[1] * (s.referenceDurationMs! / (plan.workerKills + 1))];
+      while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
+        const wait = uniform(rand, range);
+        const until = Date.now() + wait;
+        while (!done && Date.now() < until) await sleep(50);
+        if (done) break;
+        // The server dies once half the worker kills are done (so workers die before and after it).
+        if (kills.server < plan.serverKills && kills.worker >= Math.floor(plan.workerKills / 2)) {
+          const at = `${elapsed()} [${await stages()}]`;
+          await server.sigkill();
+          kills.server++;
+          const down = uniform(rand, plan.serverDowntimeMs);
+          await sleep(down);
+          await server.start();
+          kills.log.push(`server SIGKILL #${kills.server} at ${at}; restarted on the same SQLite file after ${Math.round(down)} ms`);
+          s.log(`${s.label}: ${kills.log.at(-1)}`);
+          continue;
+        }
+        if (kills.worker >= plan.workerKills) continue;
+        // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
+        let postponedHere = 0;
+        let postponedFor = '';
+        while (!done) {
+          let slow: string | null = 'describe';
+          try {
+            slow = await slowActivityPending();
+          } catch {
+            // the server is not answering yet: try again
+          }
+          if (!slow) break;
+          postponedFor = slow;
+          postponedHere++;
+          await sleep(200);
+        }
+        if (done) break;
+        kills.postponed += postponedHere;
+        const at = `${elapsed()} [${await stages()}]`;
+        const pid = worker.pid;
+        await worker.sigkill();
+        kills.worker++;
+        kills.log.push(`worker SIGKILL #${kills.worker} (pid ${pid}) at ${at}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
+        s.log(`${s.label}: ${kills.log.at(-1)}`);
+        await worker.start();
+      }
+    };
+
+    /** Restarts a worker that died without being killed (counted; none is expected). */
+    const watchdog = async () => {
+      while (!done) {
+        await sleep(500);
+        if (!done && !worker.alive() && worker.unexpectedExits > kills.unexpectedWorkerExits) {
+          kills.unexpectedWorkerExits = worker.unexpectedExits;
+          s.log(`${s.label}: worker exited on its own; restarting it`);
+          await worker.start();
+        }
+      }
+    };
+
+    const waitAll = async (): Promise<ExperimentSummary[]> => {
+      const out: ExperimentSummary[] = [];
+      for (const [method, h] of handles as Map<Method, WorkflowHandle>) {
+        for (;;) {
+          try {
+            const d = await withTimeout(h.describe(), 5000);
+            if (d.status.name === 'RUNNING') {
+              await sleep(500);
+              continue;
+            }
+            if (d.status.name !== 'COMPLETED') {
+              const reason = await h.result().then(
+                () => '',
+                (e: unknown) => `: ${e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e)}`,
+              );
+              throw new Error(`${method} experiment ${h.workflowId} ended ${d.status.name}${reason}`);
+            }
+            out.push((await withTimeout(h.result(), 30_000)) as ExperimentSummary);
+            break;
+          } catch (err) {
+            if (err instanceof Error && / ended [A-Z_]+/.test(err.message)) throw err;
+            await sleep(500); // server restarting
+          }
+        }
+      }
+      return out;
+    };
+
+    const background = [watchdog()];
+    if (s.chaos) background.push(chaos(s.chaos));
+    let summaries: ExperimentSummary[];
+    try {
+      summaries = await waitAll();
+    } finally {
+      done = true;
+      await Promise.all(background);
+    }
+    const durationMs = Date.now() - started;
+    if (s.chaos && (kills.worker < s.chaos.workerKills || kills.server < s.chaos.serverKills)) {
+      throw new Error(
+        `${s.label}: the study finished after ${kills.worker} worker and ${kills.server} server kills; the plan asked for ${s.chaos.workerKills} and ${s.chaos.serverKills} (make the study bigger or the uptimes shorter)`,
+      );
+    }
+    s.log(`${s.label}: study finished in ${(durationMs / 1000).toFixed(1)} s`);
+
+    const byMethod = new Map(summaries.map((x) => [x.method, x]));
+    const ordered = s.loaded.methods.map((m) => byMethod.get(m)!);
+    const datasets: DatasetHash[] = [];
+    for (const summary of ordered) {
+      for (const it of summary.iterations) {
+        if (!it.dataset) continue;
+        const files = Object.fromEntries(DATASET_FILES.map((f) => [f, sha256(readFileSync(path.join(it.dataset!.dir, f)))]));
+        datasets.push({ method: summary.method, iteration: it.iteration, records: it.dataset.records, summarySha256: it.dataset.sha256, files });
+      }
+    }
+    const stats = sim.stats();
+    return {
+      label: s.label,
+      durationMs,
+      summaries: ordered,
+      datasets,
+      evaluations: ordered.flatMap((x) => x.iterations.map((it) => ({ method: x.method, iteration: it.iteration, evaluation: it.evaluation }))),
+      explore: ordered.flatMap((x) =>
+        x.iterations.map((it) => {
+          if (!it.explore) return { method: x.method, iteration: it.iteration, explore: null };
+          const { treesRef: _treesRef, ...rest } = it.explore;
+          return { method: x.method, iteration: it.iteration, explore: rest };
+        }),
+      ),
+      passAtKTable: passAtKTable(studySummary(s.studyId, ordered, '', true)),
+      sim: { totalRequests: stats.totalRequests, completedPerKey: stats.completedPerKey, repeatedCompleted: stats.repeatedCompleted, statusCounts: stats.statusCounts },
+      histories: await branchHistoryStats(client),
+      kills: { ...kills, unexpectedWorkerExits: worker.unexpectedExits },
+    };
+  } finally {
+    done = true;
+    await worker.stop();
+    await connection.close().catch(() => undefined);
+    await sim.close();
+    await server.stop();
+  }
+}
+
+/**
+ * From every branch history: LLM activities (act/reflect), attempts that were lost (an attempt
+ * number above 1 on the started event means earlier attempts never completed), environment
+ * re-opens and workflow task timeouts (a worker died holding the task).
+ */
+async function branchHistoryStats(client: Client): Promise<RunResult['histories']> {
+  const out = { branches: 0, llmActivities: 0, lostLlmAttempts: 0, reopens: 0, workflowTaskTimeouts: 0 };
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow'` })) {
+    out.branches++;
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    const llm = new Set<string>();
+    let opens = 0;
+    for (const e of history.events ?? []) {
+      const sched = e.activityTaskScheduledEventAttributes;
+      if (sched) {
+        const type = sched.activityType?.name ?? '';
+        if (type === 'act' || type === 'reflect') {
+          llm.add(String(e.eventId));
+          out.llmActivities++;
+        }
+        if (type === 'openEnvironment') opens++;
+      }
+      const startedAttrs = e.activityTaskStartedEventAttributes;
+      if (startedAttrs && llm.has(String(startedAttrs.scheduledEventId))) out.lostLlmAttempts += Math.max(0, (startedAttrs.attempt ?? 1) - 1);
+      if (e.workflowTaskTimedOutEventAttributes) out.workflowTaskTimeouts++;
+    }
+    out.reopens += Math.max(0, opens - 1);
+  }
+  return out;
+}
+
+export interface Comparison {
+  equal: boolean;
+  /** One line per check, each ending in OK or DIFFERENT. */
+  checks: string[];
+  report: string;
+}
+
+/** Compares the undisturbed run (a) with the chaos run (b) and renders what `npm run chaos` prints. */
+export function compareRuns(a: RunResult, b: RunResult): Comparison {
+  const checks: string[] = [];
+  let equal = true;
+  const check = (ok: boolean, line: string) => {
+    if (!ok) equal = false;
+    checks.push(`${ok ? 'OK       ' : 'DIFFERENT'} ${line}`);
+  };
+
+  const lines: string[] = [];
+  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} dev server SIGKILL(s) + restart on the same SQLite file`);
+  lines.push(`  (kill moments are seeded random; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal retries those only after their 2-30 min timeouts)`);
+  for (const k of b.kills.log) lines.push(`  - ${k}`);
+  lines.push(
+    `recovery seen in the chaos run's branch histories: ${b.histories.lostLlmAttempts} LLM attempts lost and retried, ${b.histories.reopens} environment re-opens (reset + replay), ${b.histories.workflowTaskTimeouts} workflow task timeouts; worker exits not caused by the script: ${b.kills.unexpectedWorkerExits}`,
+  );
+  lines.push(`durations: undisturbed ${(a.durationMs / 1000).toFixed(1)} s, chaos ${(b.durationMs / 1000).toFixed(1)} s`);
+  lines.push('');
+  lines.push('dataset hashes (sha256 of train.prompt-completion.jsonl; same study id on two separate dev servers and run dirs, so record ids match and the raw bytes are compared):');
+  const key = (d: DatasetHash) => `${d.method}/it${d.iteration}`;
+  const bByKey = new Map(b.datasets.map((d) => [key(d), d]));
+  for (const da of a.datasets) {
+    const db = bByKey.get(key(da));
+    lines.push(`  ${key(da).padEnd(10)} undisturbed ${da.summarySha256}  (${da.records} records)`);
+    lines.push(`  ${''.padEnd(10)} chaos       ${db?.summarySha256 ?? '(missing)'}  (${db?.records ?? '-'} records)`);
+    check(da.files['train.prompt-completion.jsonl'] === da.summarySha256, `${key(da)} undisturbed: summary sha256 equals the recomputed file hash`);
+    check(db !== undefined && db.files['train.prompt-completion.jsonl'] === db.summarySha256, `${key(da)} chaos: summary sha256 equals the recomputed file hash`);
+    for (const f of DATASET_FILES) check(db !== undefined && da.files[f] === db.files[f], `${key(da)} ${f}: same sha256 in both runs`);
+  }
+  check(a.datasets.length === b.datasets.length && a.datasets.length > 0, `both runs produced the same number of datasets (${a.datasets.length} / ${b.datasets.length})`);
+  lines.push('');
+  lines.push('Pass@k, undisturbed run:');
+  lines.push(a.passAtKTable);
+  lines.push('');
+  lines.push('Pass@k, chaos run:');
+  lines.push(b.passAtKTable);
+  check(a.passAtKTable === b.passAtKTable, 'Pass@k tables are identical');
+  check(JSON.stringify(a.evaluations) === JSON.stringify(b.evaluations), 'evaluations (Pass@k and per-task successes c/n) are identical');
+  check(JSON.stringify(a.explore) === JSON.stringify(b.explore), 'exploration numbers (episodes, solved, budget used, replayed steps, branches) are identical');
+
+  // The simulator: did the chaos run ask for anything the undisturbed run did not, or more often?
+  const keys = new Set([...Object.keys(a.sim.completedPerKey), ...Object.keys(b.sim.completedPerKey)]);
+  let extra = 0;
+  let missing = 0;
+  for (const k of keys) {
+    const na = a.sim.completedPerKey[k] ?? 0;
+    const nb = b.sim.completedPerKey[k] ?? 0;
+    extra += Math.max(0, nb - na);
+    missing += Math.max(0, na - nb);
+  }
+  const answered = (r: RunResult) => Object.values(r.sim.completedPerKey).reduce((x, y) => x + y, 0);
+  lines.push('');
+  lines.push(
+    `simulator (one per run, same seed and port): undisturbed answered ${answered(a)} requests (repeatedCompleted ${a.sim.repeatedCompleted}), chaos answered ${answered(b)} (repeatedCompleted ${b.sim.repeatedCompleted}); statuses chaos ${JSON.stringify(b.sim.statusCounts)}`,
+  );
+  if (a.sim.repeatedCompleted > 0) {
+    lines.push(
+      `  note: repeatedCompleted is not 0 even undisturbed: the methods of a study share the config, seeds and base model, so their iteration-0 evaluation (and leafe/rft exploration) send identical requests. The check is therefore per request key against the undisturbed run.`,
+    );
+  }
+  check(missing === 0, `every request answered in the undisturbed run was answered in the chaos run (${missing} missing)`);
+  check(
+    extra <= b.histories.lostLlmAttempts,
+    `answers beyond the undisturbed run: ${extra}, at most the ${b.histories.lostLlmAttempts} LLM attempts whose worker died before the completion was recorded (none for a completed LLM activity)`,
+  );
+  check(a.histories.lostLlmAttempts === 0 && a.kills.unexpectedWorkerExits === 0, `the undisturbed run lost no LLM attempt (${a.histories.lostLlmAttempts}) and no worker (${a.kills.unexpectedWorkerExits})`);
+  lines.push('');
+  lines.push('checks:');
+  lines.push(...checks.map((c) => `  ${c}`));
+  lines.push('');
+  lines.push(equal ? 'EQUAL' : 'DIFFERENT');
+  return { equal, checks, report: lines.join('\n') };
+}
+
+/** Both runs, in sequence (two cores: running them side by side would slow both). */
+export async function crashEquivalence(params: {
+  dir: string;
+  loaded: LoadedSpec;
+  studyId: string;
+  cli: string;
+  simSeed: number;
+  simLatencyMs: number;
+  plan: ChaosPlan;
+  log: (line: string) => void;
+}): Promise<{ undisturbed: RunResult; chaos: RunResult; comparison: Comparison }> {
+  const simPort = await freePort();
+  const common = { loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
+  const undisturbed = await runStudyOnce({ ...common, label: 'undisturbed', dir: path.join(params.dir, 'undisturbed') });
+  const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan, referenceDurationMs: undisturbed.durationMs });
+  return { undisturbed, chaos, comparison: compareRuns(undisturbed, chaos) };
+}
+
