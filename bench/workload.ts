@@ -46,7 +46,7 @@ export const WORKLOAD_LEAFE: LeafeSettings = {
 };
 
 export function inferenceSettings(url: string): InferenceSettings {
-  return { ...DEFAULT_SAMPLING, baseUrl: url, model: MODEL };
+  return { ...DEFAULT_SAMPLING, baseUrl: url, model: MODEL, timeoutMs: 20_000 };
 }
 
 /** One input per task; a distinct seed per episode so sampling seeds never collide across episodes. */
@@ -58,6 +58,9 @@ export function episodeInputs(taskIds: string[], env: SokobanEnvSpec, url: strin
     inference: inferenceSettings(url),
     leafe: WORKLOAD_LEAFE,
     queues: taskQueues(prefix),
+    // Inference attempts that hang or whose completion the (overloaded) dev server loses would
+    // otherwise stall a branch for the default 300 s start-to-close; simulator answers take < 10 s.
+    timeouts: { llmStartToCloseMs: 30_000 },
   }));
 }
 
