@@ -55,6 +55,8 @@ export interface EpisodeTimeouts {
   sessionScheduleToStartMs: number;
   stepStartToCloseMs: number;
   llmStartToCloseMs: number;
+  /** A dead llm worker is noticed after this long without a heartbeat (optional: older histories lack it). */
+  llmHeartbeatMs?: number;
   /** 0: retry inference without limit (Temporal's default), with backoff capped at 60 s. */
   llmMaxAttempts: number;
   /** Re-open + replay at most this many times per branch before failing it. */
@@ -65,6 +67,7 @@ export const DEFAULT_TIMEOUTS: EpisodeTimeouts = {
   sessionScheduleToStartMs: 10_000,
   stepStartToCloseMs: 120_000,
   llmStartToCloseMs: 300_000,
+  llmHeartbeatMs: 20_000,
   llmMaxAttempts: 0,
   maxReopens: 5,
 };

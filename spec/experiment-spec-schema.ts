@@ -110,6 +110,18 @@ export const experimentSpecSchema = z
       .object({ samples: positiveInt, ks: z.array(positiveInt).min(1).optional(), horizon: positiveInt.optional() })
       .strict(),
     concurrency: z.object({ episodes: positiveInt.default(8) }).strict().default({ episodes: 8 }),
+    timeouts: z
+      .object({
+        sessionScheduleToStartMs: positiveInt.describe('how long a step waits for the worker holding its environment before re-opening elsewhere'),
+        stepStartToCloseMs: positiveInt,
+        llmStartToCloseMs: positiveInt,
+        llmHeartbeatMs: positiveInt.describe('a dead inference worker is noticed after this long'),
+        llmMaxAttempts: nonNegativeInt.describe('0: retry inference without limit'),
+        maxReopens: nonNegativeInt,
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -144,6 +144,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       seed: spec.seed,
       concurrency: spec.concurrency,
       runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : '.leafe')),
+      timeouts: spec.timeouts,
     };
     return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim } };
   } catch (err) {

@@ -42,6 +42,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
     namespace: options.namespace,
     identity,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+    // Heartbeats (and so cancellations) reach the server within seconds, not up to a minute.
+    maxHeartbeatThrottleInterval: '5s',
   };
   const concurrency = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
   const workers: Worker[] = [];

@@ -12,7 +12,13 @@ export async function boundedMap<T, R>(items: T[], limit: () => number, fn: (ite
   let failure: unknown = null;
   const running: Promise<void>[] = [];
   while (next < items.length) {
-    await condition(() => failure !== null || (!paused() && inFlight < Math.max(1, limit())));
+    try {
+      await condition(() => failure !== null || (!paused() && inFlight < Math.max(1, limit())));
+    } catch (err) {
+      // Cancelled while waiting for a slot: stop starting, but let running children finish
+      // cancelling (otherwise the parent closes and they are terminated without cleanup).
+      failure ??= err;
+    }
     if (failure !== null) break;
     const i = next++;
     inFlight++;

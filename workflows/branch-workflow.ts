@@ -15,6 +15,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   const llm = proxyActivities<InferenceActivities>({
     taskQueue: input.queues.llm,
     startToCloseTimeout: timeouts.llmStartToCloseMs,
+    heartbeatTimeout: timeouts.llmHeartbeatMs ?? 20_000,
     // maximumAttempts 0 means unlimited, which Temporal expresses by leaving it out.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(timeouts.llmMaxAttempts > 0 ? { maximumAttempts: timeouts.llmMaxAttempts } : {}) },
   });

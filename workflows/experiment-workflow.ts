@@ -51,15 +51,16 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     if (Number.isInteger(n) && n >= 1) status.concurrency = n;
   });
 
-  const store = proxyActivities<StoreActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '1 minute' });
-  const distiller = proxyActivities<DistilActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 minutes' });
+  // Short timeouts and heartbeats: a worker that dies mid-stage is noticed in seconds.
+  const store = proxyActivities<StoreActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '30 seconds' });
+  const distiller = proxyActivities<DistilActivities>({ taskQueue: queues.workflows, startToCloseTimeout: '2 hours', heartbeatTimeout: '30 seconds' });
   const trainer = proxyActivities<TrainActivities>({
     taskQueue: queues.train,
     startToCloseTimeout: '7 days',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
     retry: { maximumAttempts: 5, initialInterval: '5s', maximumInterval: '5 minutes' },
   });
-  const deployer = proxyActivities<DeployActivities>({ taskQueue: queues.llm, startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } });
+  const deployer = proxyActivities<DeployActivities>({ taskQueue: queues.llm, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } });
 
   const key = (stage: string) => `${experimentId}/it${it}/${stage}`;
   /** Runs a stage once: a recorded result is reused, a new one is recorded. */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import type { DistilSettings, Method } from '../../core/experiment-config';
 import { distil, resolveTree, type DistilInput } from '../../core/distil';
 import type { EpisodeTree } from '../../core/tree';
@@ -35,7 +36,8 @@ export function createDistilActivities(deps: { store: ArtifactStore; runDir: str
   return {
     async distilDatasets(input: DistilStageInput): Promise<DistilStageResult> {
       const inputs: DistilInput[] = [];
-      for (const ref of input.treeRefs) {
+      for (const [i, ref] of input.treeRefs.entries()) {
+        Context.current().heartbeat({ tree: i });
         const tree = JSON.parse(await deps.store.getText(ref)) as EpisodeTree;
         inputs.push({
           tree: await resolveTree(tree, (t) => deps.store.resolve(t)),
@@ -52,6 +54,7 @@ export function createDistilActivities(deps: { store: ArtifactStore; runDir: str
         beta: input.settings.beta,
         seed: input.seed,
       });
+      Context.current().heartbeat({ writing: result.records.length });
       const written = await writeDatasets(path.join(deps.runDir, input.outDir), result);
       const cf = result.records.filter((r) => r.kind === 'cf').length;
       return {

@@ -61,6 +61,10 @@ export function createInferenceActivities(deps: { store: ArtifactStore }) {
   }
 
   async function complete(s: InferenceSettings, messages: OpenAI.Chat.ChatCompletionMessageParam[], seed: number, responseFormat?: OpenAI.Chat.ChatCompletionCreateParams['response_format']) {
+    // Heartbeat while the request is in flight: a worker that dies mid-request is noticed after
+    // the heartbeat timeout instead of the (long) start-to-close timeout.
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), 2000);
     try {
       const response = await clientFor(s).chat.completions.create(
         {
@@ -83,6 +87,8 @@ export function createInferenceActivities(deps: { store: ArtifactStore }) {
       return { content, usage };
     } catch (err) {
       throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model });
+    } finally {
+      clearInterval(beat);
     }
   }
 
