@@ -1,6 +1,7 @@
 // (Re)records the workflow histories replayed by test/replay-histories.test.ts:
 //
-//   node --import tsx test/support/record-history.ts [outDir]
+//   node --import tsx test/support/record-history.ts [outDir]    (exploration workflows)
+//   node --import tsx test/support/record-history.ts --experiment (experiment-level workflows)
 //
 // Starts its own dev server, simulator and in-process workers, runs a pingWorkflow and a small
 // seeded HumanEval episode whose tree has a branch with a replayed prefix, and writes one JSON
@@ -23,6 +24,10 @@ import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { createWorkers } from '../../workers/create-workers';
 import { QUEUE_ROLES, taskQueues } from '../../workers/task-queues';
 import { runEpisode, simInference, startCodeSim } from './episode-runner';
+import { startStudy } from '../../cli/study';
+import { loadSpec } from '../../spec/load-spec';
+import { startSimServer } from '../../sim/sim-server';
+import { simPoliciesFor } from '../../sim/sim-policies';
 
 export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
 
@@ -135,7 +140,86 @@ export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
   }
 }
 
-if (require.main === module) {
+/**
+ * Records the experiment-level workflow types from one tiny simulator experiment (leafe, 1
+ * iteration, generated Sokoban levels): both runs of experimentWorkflow (the one that ends in
+ * continue-as-new and the final one), an evaluateWorkflow and a storedEpisodeWorkflow.
+ */
+export async function recordExperimentHistories(outDir = FIXTURE_DIR): Promise<string[]> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed by recordHistories in the same process
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-record-exp-'));
+  const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
+  const specFile = path.join(dir, 'spec.json');
+  writeFileSync(
+    specFile,
+    JSON.stringify({
+      name: 'fixture',
+      methods: ['leafe'],
+      iterations: 1,
+      seed: 3,
+      env: { kind: 'sokoban', count: 6, width: 6, height: 6, boxes: 1, seed: 3 },
+      tasks: { train: { offset: 0, limit: 3 }, eval: { offset: 3, limit: 1 } },
+      inference: { kind: 'sim' },
+      simulator: { skill: { firstTry: 0.7, fixWithFeedback: 0.6, fixWithExperience: 0.9, reflectionAccuracy: 0.9 } },
+      leafe: { horizon: 10, budget: 20 },
+      trainer: { kind: 'sim', epochs: 1, stepsPerEpoch: 3, stepMs: 1 },
+      deploy: { kind: 'sim' },
+      evaluation: { samples: 2 },
+    }),
+  );
+  const loaded = await loadSpec(specFile, { runDir: path.join(dir, 'run') });
+  const sim = await startSimServer({ seed: 3, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill });
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const queues = taskQueues('record-exp');
+  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir: loaded.config.runDir, shutdownGraceTime: '1s' });
+  const running = workers.run();
+  try {
+    const { handles } = await startStudy(client, loaded, queues, sim.url, 'fixture');
+    const handle = handles.get('leafe')!;
+    await handle.result();
+    const description = await handle.describe();
+    const firstRunId = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    const experimentId = handle.workflowId;
+    const fixtures: Array<[string, HistoryFixture]> = [
+      ['experiment-workflow-first-run.json', fixture('experimentWorkflow', experimentId, await client.workflow.getHandle(experimentId, firstRunId).fetchHistory())],
+      ['experiment-workflow-last-run.json', fixture('experimentWorkflow', experimentId, await handle.fetchHistory())],
+      ['evaluate-workflow.json', fixture('evaluateWorkflow', `${experimentId}/it0/evaluate`, await client.workflow.getHandle(`${experimentId}/it0/evaluate`).fetchHistory())],
+    ];
+    const exploreId = `${experimentId}/it0/explore/${loaded.config.trainTasks[0]}`;
+    fixtures.push(['stored-episode-workflow.json', fixture('storedEpisodeWorkflow', exploreId, await client.workflow.getHandle(exploreId).fetchHistory())]);
+    mkdirSync(outDir, { recursive: true });
+    return fixtures.map(([name, f]) => {
+      const file = path.join(outDir, name);
+      writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
+      return file;
+    });
+  } finally {
+    workers.shutdown();
+    await running.catch(() => undefined);
+    await native.close();
+    await connection.close();
+    await sim.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module && process.argv[2] === '--experiment') {
+  // Only the experiment-level fixtures (keeps the older exploration fixtures as they were).
+  recordExperimentHistories().then(
+    (files) => process.stdout.write(`${files.join('\n')}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+} else if (require.main === module) {
   recordHistories(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
     (files) => process.stdout.write(`${files.join('\n')}\n`),
     (err: unknown) => {
