@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { archiveExperiment } from '../activities/store/archive-activity';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
@@ -23,7 +22,7 @@ export function registerArchiveCommand(program: Command): void {
     const open = result.runs.filter((r) => r.status === 'RUNNING').length;
     process.stdout.write(
       `archived ${result.runs.length} workflow run(s), ${events} events: ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}${open ? ` (${open} still RUNNING: archive again after it closes)` : ''}\n` +
-        `dir: ${path.relative(process.cwd(), result.dir) || result.dir}\nindex: ${result.indexFile}\n`,
+        `dir: ${result.dir}\nindex: ${result.indexFile}\n`,
     );
   });
 }

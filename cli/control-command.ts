@@ -14,11 +14,19 @@ async function runningExperiment(client: Client, experimentId: string) {
   return handle;
 }
 
-/** Signals, then reads the status back (a query after a signal sees the signal applied). */
+/**
+ * Signals, then reads the status back (a query after a signal sees the signal applied). The
+ * signal is durable once sent: with no worker polling the workflows queue the query cannot be
+ * answered, and the caller is told so instead of failing.
+ */
 async function signalAndRead(client: Client, experimentId: string, signal: string, args: unknown[] = []): Promise<ExperimentStatus> {
   const handle = await runningExperiment(client, experimentId);
   await handle.signal(signal, ...args);
-  return handle.query<ExperimentStatus>('status');
+  try {
+    return await handle.query<ExperimentStatus>('status');
+  } catch (err) {
+    throw new Error(`${signal}: signal delivered to ${experimentId} (it applies when a worker runs the workflow), but the status query got no answer (${err instanceof Error ? err.message : String(err)}); expected a worker polling the workflows task queue`, { cause: err });
+  }
 }
 
 /** Pause: running activities and children finish; no new stage or episode starts. */
