@@ -261,12 +261,14 @@ describe('limits bind exactly (a model that is never right)', () => {
     ]);
   });
 
-  test('maxBranches 2 stops the episode although more branch requests are queued', async () => {
+  test('maxBranches 2 stops the episode at 2 branches, and the root stops asking once the one free slot is taken', async () => {
     const x = await explore(tasks[1], 402, { budget: 20, maxDepth: 1, maxBranches: 2, horizon: 3, reflectOnFailure: false, reflectEvery: 1 }, 'hopeless');
     await checkTree(x);
     const [root, child] = x.tree.branches;
     expect(x.tree.branches).toHaveLength(2);
-    expect(root.reflections.filter((r) => r.valid)).toHaveLength(3);
+    // One branch slot is left besides the root: one valid request, then no more reflections
+    // (each would be an LLM call whose lesson no branch could act on).
+    expect(root.reflections.filter((r) => r.valid)).toHaveLength(1);
     expect(root.outcome).toBe('horizon');
     expect(child.outcome).toBe('horizon');
     expect(child.steps).toHaveLength(3);
