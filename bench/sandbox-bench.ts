@@ -4,6 +4,7 @@
  * CodeEnvironment.step (extract program → sandboxed harness run → feedback), the same path
  * stepEnvironment takes. Same task loading and isolation probe as envs/code/bench-sandbox.ts.
  */
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CodeEnvSpec } from '../core/env-spec';
@@ -13,7 +14,7 @@ import { detectIsolation } from '../envs/code/sandbox';
 import { providerFor } from '../envs/registry';
 import { log, percentile } from './bench-support';
 
-export const HUMANEVAL = process.env.HUMANEVAL ?? '/work/shared/data/HumanEval.jsonl.gz';
+export const HUMANEVAL = process.env.HUMANEVAL ?? HUMANEVAL_FILE;
 
 export interface SandboxResult {
   execPerSec: number;

@@ -12,3 +12,7 @@ export function defaultRunDir(): string {
 export function defaultCacheDir(): string {
   return path.resolve(process.env.LEAFE_CACHE_DIR ?? path.join(PROJECT_ROOT, '.leafe', 'cache'));
 }
+
+/** Shared data beside the project (../shared/data): read from there, never copied in. */
+export const SHARED_DATA_DIR = path.resolve(process.env.LEAFE_SHARED_DATA ?? path.join(PROJECT_ROOT, '..', 'shared', 'data'));
+export const HUMANEVAL_FILE = path.join(SHARED_DATA_DIR, 'HumanEval.jsonl.gz');

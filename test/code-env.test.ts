@@ -1,3 +1,4 @@
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { createCodeProvider } from '../envs/code/code-provider';
 import { loadCodeTasks } from '../envs/code/code-tasks';
 import { extractProgram } from '../envs/code/extract-program';
 
-const HUMANEVAL = '/work/shared/data/HumanEval.jsonl.gz';
+const HUMANEVAL = HUMANEVAL_FILE;
 
 const MBPP = [
   {

@@ -1,3 +1,4 @@
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import type { SimSkill } from '../sim/policy';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { ADAPTER_FILE } from '../sim/sim-trainer';
 
-const HUMANEVAL = '/work/shared/data/HumanEval.jsonl.gz';
+const HUMANEVAL = HUMANEVAL_FILE;
 const REFLECTION_FORMAT = {
   type: 'json_schema' as const,
   json_schema: { name: 'reflection', schema: { type: 'object', properties: { step: { type: 'integer' }, experience: { type: 'string' } } } },

@@ -2,11 +2,12 @@
  * Throughput of the code sandbox: HumanEval reference solutions with their tests, N at once.
  * Run: node --import tsx envs/code/bench-sandbox.ts [parallel=2] [tasks=164]
  */
+import { HUMANEVAL_FILE } from '../../infra/paths';
 import { loadCodeTasks } from './code-tasks';
 import { runTests } from './run-tests';
 import { detectIsolation } from './sandbox';
 
-const FILE = process.env.HUMANEVAL ?? '/work/shared/data/HumanEval.jsonl.gz';
+const FILE = process.env.HUMANEVAL ?? HUMANEVAL_FILE;
 
 async function main(): Promise<void> {
   const parallel = Number(process.argv[2] ?? 2);

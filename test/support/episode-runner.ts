@@ -1,5 +1,6 @@
 // Shared by the exploration acceptance tests: the HumanEval env spec, the simulator with its
 // policies, starting an episode, reading a workflow history, comparing trees.
+import { HUMANEVAL_FILE } from '../../infra/paths';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
@@ -14,7 +15,7 @@ import { simPoliciesFor } from '../../sim/sim-policies';
 import type { TaskQueues } from '../../workers/task-queues';
 import type { EpisodeInput } from '../../workflows/episode-types';
 
-export const HUMANEVAL = '/work/shared/data/HumanEval.jsonl.gz';
+export const HUMANEVAL = HUMANEVAL_FILE;
 export const CODE_ENV: CodeEnvSpec = { kind: 'code', tasks: HUMANEVAL };
 
 export async function firstTasks(n: number): Promise<string[]> {
