@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -47,9 +48,13 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const settings = temporalSettings({ address: options.address, namespace: options.namespace });
   const server: DevServer | null = await ensureTemporal(settings, runDir, log);
   const client = await connectClient(settings);
-  const queues = taskQueues(options.taskQueuePrefix ?? process.env.LEAFE_TASK_QUEUE_PREFIX ?? 'leafe');
   const local = settings.address === DEFAULT_ADDRESS;
   const wantWorkers = options.workers === 'yes' || ((options.workers ?? 'auto') === 'auto' && local);
+  // In-process workers serve queues named after the run directory: two local commands on
+  // different run dirs must not pick up each other's tasks (their artifact stores differ), and
+  // a restarted command on the same run dir finds its experiments' queues again.
+  const defaultPrefix = wantWorkers ? `leafe-${createHash('sha256').update(runDir).digest('hex').slice(0, 8)}` : 'leafe';
+  const queues = taskQueues(options.taskQueuePrefix ?? process.env.LEAFE_TASK_QUEUE_PREFIX ?? defaultPrefix);
 
   let workers: LeafeWorkers | null = null;
   let workerRun: Promise<void> | null = null;
