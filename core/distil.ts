@@ -161,6 +161,8 @@ export interface DistilStats {
   cfSkippedUnsuccessful: number;
   /** Branches whose trajectory stops before τ (no revised action recorded). */
   cfSkippedNoAction: number;
+  /** Branching events whose revised action a′_τ equals the original a_τ (no correction to learn). */
+  cfSkippedUnchanged: number;
   cfDuplicates: number;
   /** Deduplicated successful steps before sampling (pairs equal to a cf record excluded). */
   rehCandidates: number;
@@ -261,7 +263,7 @@ export function distil(inputs: DistilInput[], options: DistilOptions): DistilRes
   const stats: DistilStats = {
     method: opts.method, requireSuccess: opts.requireSuccess, rehearsalFraction: opts.rehearsalFraction, beta: opts.beta, seed: opts.seed,
     trees: inputs.length, tasks: new Set(inputs.map((i) => i.tree.taskId)).size, tasksCovered: 0,
-    branches: 0, successfulBranches: 0, branchingEvents: 0, cfSkippedUnsuccessful: 0, cfSkippedNoAction: 0, cfDuplicates: 0,
+    branches: 0, successfulBranches: 0, branchingEvents: 0, cfSkippedUnsuccessful: 0, cfSkippedNoAction: 0, cfSkippedUnchanged: 0, cfDuplicates: 0,
     rehCandidates: 0, rehDuplicates: 0,
     records: { cf: 0, reh: 0, total: 0 }, trainingLines: { cf: 0, reh: 0, total: 0 },
     meanPromptChars: { cf: 0, reh: 0, all: 0 }, meanPromptMessages: 0, meanCompletionChars: 0,
@@ -304,6 +306,8 @@ export function distil(inputs: DistilInput[], options: DistilOptions): DistilRes
       if (opts.requireSuccess && branch.outcome !== 'success') { stats.cfSkippedUnsuccessful++; continue; }
       if (!Number.isInteger(tau) || tau < 1 || branch.steps.length < tau) { stats.cfSkippedNoAction++; continue; }
       const parent = branch.parent === null ? undefined : branchById.get(branch.parent);
+      // Not a correction: the branch re-did step τ with the same action (it may still be rehearsed).
+      if (parent?.steps[tau - 1] && parent.steps[tau - 1].action.trim() === branch.steps[tau - 1].action.trim()) { stats.cfSkippedUnchanged++; continue; }
       const reflection = producingReflection(parent, branch);
       const reactedTo = reflection && parent ? parent.steps[reflection.afterStep - 1] : undefined;
       const c = make(input, branch, tau, 'cf', {

@@ -92,6 +92,16 @@ afterAll(async () => {
 });
 
 describe('distil: D_cf', () => {
+  it('skips a branching event whose revised action equals the original one (no correction to learn)', () => {
+    const tree = treeOne();
+    tree.branches[1].steps[1] = { ...tree.branches[1].steps[1], action: 'A2-bad' };
+    const { records, stats } = distil([{ tree, instructions: INSTRUCTIONS, experimentId: 'exp-a', iteration: 0, episodeWorkflowId: 'ep-1' }], { method: 'leafe', seed: 7, rehearsalFraction: 1 });
+    expect(records.filter((r) => r.kind === 'cf')).toHaveLength(0);
+    expect(stats.cfSkippedUnchanged).toBe(1);
+    // The successful trajectory is still rehearsed, that step included.
+    expect(records.some((r) => r.kind === 'reh' && r.completion[0].content === 'A2-bad')).toBe(true);
+  });
+
   it('builds exactly the counterfactual record of the successful branch, without experience', () => {
     const { records, provenance, stats } = distil(inputs(), { method: 'leafe', seed: 7 });
     const cf = records.filter((r) => r.kind === 'cf');
