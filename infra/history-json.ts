@@ -4,8 +4,7 @@
  * Web UI). The SDK functions cannot be used in this install: npm put two copies of protobufjs
  * 8.8.1 under @temporalio/common and @temporalio/proto, and common's `toJson`/`fromJson` reject
  * the History type built by proto's copy ("TypeError: type must be a Type"). So the protojson
- * functions are taken from the copy that built the type (same logic as
- * test/support/record-history.ts).
+ * functions are taken from the copy that built the type.
  */
 import { createRequire } from 'node:module';
 import type * as protoTypes from '@temporalio/proto';

@@ -46,7 +46,7 @@ function reference(): Promise<EpisodeTree> {
   return referenceRun;
 }
 const referencePolicy = textGamePolicy();
-/** Sessions left open on the server after the HTTP 500 episode (see the test.fails below). */
+/** Sessions left open on the server after the HTTP 500 episode (see the last test). */
 let openAfter500: number | undefined;
 
 beforeAll(async () => {
@@ -174,13 +174,10 @@ test('an HTTP 500 on a step is recovered by a Temporal-level re-open + replay: s
   openAfter500 = server.openSessions();
 });
 
-// BUG (workflows/environment-session.ts, EnvironmentSession.step -> openOnAnyWorker): a step
-// that fails with an error the adapter does not recover itself (the HTTP 500 above; an
-// {"error": ...} reply that does not name a lost id takes the same path) makes the workflow
-// re-open the session as `<id>#1` and replay, but the failed session `<id>#0` is never closed:
-// it stays in the env worker's session map and its AgentGym session stays open on the server
-// (1 here). When the bug is fixed this test starts "failing": turn it into a plain test.
-// If the test above did not run (-t filter), `?? 0` makes this one fail loudly too.
-test.fails('no session is leaked by the re-open after the HTTP 500 (fails today: the failed session is never closed)', () => {
-  expect(openAfter500 ?? 0).toBe(0);
+// A step that fails with an error the adapter does not recover itself (the HTTP 500 above) makes
+// the workflow re-open the session and replay; the env worker closes the failed session at once
+// (it used to stay open: AgentGym servers crash on leaked sessions in long runs). If the test
+// above did not run (-t filter), `openAfter500` is undefined and this fails.
+test('no session is leaked by the re-open after the HTTP 500', () => {
+  expect(openAfter500).toBe(0);
 });

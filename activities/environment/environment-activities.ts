@@ -101,7 +101,17 @@ export function createEnvironmentActivities(deps: { store: ArtifactStore; sessio
         throw ApplicationFailure.nonRetryable(`environment session ${input.sessionId} is not open on ${deps.sessionQueue}`, SESSION_LOST);
       }
       const action = await deps.store.resolve(input.action);
-      return outcome(session, action, await session.env.step(action));
+      let result: StepResult;
+      try {
+        result = await session.env.step(action);
+      } catch (err) {
+        // A failed step is never retried here: the workflow re-opens a fresh session and replays.
+        // Close this one now, or it would leak (AgentGym servers crash on leaked sessions).
+        sessions.delete(input.sessionId);
+        await session.env.close().catch(() => undefined);
+        throw err;
+      }
+      return outcome(session, action, result);
     },
 
     async closeEnvironment(input: { sessionId: string }): Promise<void> {

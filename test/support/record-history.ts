@@ -10,15 +10,14 @@
 // change is intentional AND guarded by `patched()` or a new workflow type: the old fixtures are
 // what keeps running experiments replayable.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type * as protoTypes from '@temporalio/proto';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { EpisodeTree } from '../../core/tree';
 import { startDevServer } from '../../infra/dev-server';
+import { historyToJson } from '../../infra/history-json';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { createWorkers } from '../../workers/create-workers';
@@ -47,34 +46,9 @@ export const FIXTURE_EPISODE = {
   leafe: { reflectOnFailure: false, reflectEvery: 2, stopAtFirstSuccess: false, budget: 12, horizon: 4 },
 };
 
-/*
- * History <-> proto3 JSON (the format of `temporal workflow show --output json` and of the SDK's
- * historyToJSON/historyFromJSON). The SDK functions cannot be used in this install: npm put two
- * copies of protobufjs 8.8.1 under @temporalio/common and @temporalio/proto (the root holds
- * protobufjs 7 for @grpc/proto-loader), and common's `toJson`/`fromJson` reject the History type
- * built by proto's copy ("TypeError: type must be a Type"). So the same protojson functions are
- * taken from the copy that built the type. test/replay-histories.test.ts tracks the SDK bug.
- */
-interface ProtoJson {
-  toJson(type: unknown, message: unknown): unknown;
-  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
-}
-// Loaded with require (not an ESM namespace import) so the patched root is the module object itself.
-const protoRequire = createRequire(require.resolve('@temporalio/proto/package.json'));
-const protojson = protoRequire('protobufjs/ext/protojson') as ProtoJson;
-const proto = protoRequire('@temporalio/proto') as typeof protoTypes;
-const { patchProtobufRoot } = protoRequire('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot(root: unknown): { lookupType(name: string): unknown } };
-const historyType = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
-
-export function historyToJson(history: History): unknown {
-  return protojson.toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history));
-}
-
-export function historyFromJson(json: unknown): History {
-  const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History | null;
-  if (!history) throw new TypeError('invalid history JSON');
-  return history;
-}
+// History <-> proto3 JSON lives in infra/history-json.ts (the SDK's own functions are broken in
+// this install by duplicated protobufjs copies; test/replay-histories.test.ts tracks that).
+export { historyFromJson, historyToJson } from '../../infra/history-json';
 
 function fixture(workflowType: string, workflowId: string, history: History): HistoryFixture {
   return { workflowType, workflowId, recordedAt: new Date().toISOString(), history: historyToJson(history) };
