@@ -47,9 +47,10 @@ iterations: 1
 seed: 7
 env: { kind: sokoban, count: 12, width: 6, height: 6, boxes: 1, seed: 7 }
 tasks:
-  train: { offset: 0, limit: 6 }
+  train: { offset: 0, limit: 8 }
   eval: { offset: 8, limit: 2 }
 inference: { kind: sim, maxTokens: 64 }
+simulator: { skill: { firstTry: 0.5, fixWithFeedback: 0.4, fixWithExperience: 0.8, reflectionAccuracy: 0.9 } }
 leafe: { horizon: 12, budget: 36, reflectOnFailure: true, maxDepth: 3, maxBranches: 6 }
 distil: { requireSuccess: true, rehearsalFraction: 0.5, beta: 1 }
 trainer: { kind: sim, epochs: 1, stepsPerEpoch: 4, stepMs: 1 }
@@ -74,7 +75,7 @@ beforeAll(async () => {
   const specFile = path.join(dir, 'inspect.yaml');
   writeFileSync(specFile, SPEC);
   loaded = await loadSpec(specFile, { runDir: t.runDir });
-  sim = await startSimServer({ seed: 7, policies: await simPoliciesFor(loaded.config.env) });
+  sim = await startSimServer({ seed: 7, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill });
   const started = await startStudy(t.client, loaded, t.queues, sim.url, `inspect-${Date.now()}`);
   handles = started.handles;
   experimentId = started.record.experiments.leafe;
