@@ -86,7 +86,16 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
       }
     }
   };
-  const timer = setInterval(() => void poll(), 1000);
+  // One poll at a time, awaited before returning: a query still retrying after the caller closes
+  // the connection would throw "Channel has been shut down" from a timer and crash the process.
+  let inflight: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    inflight ??= poll()
+      .catch(() => undefined)
+      .finally(() => {
+        inflight = null;
+      });
+  }, 1000);
   try {
     const summaries: ExperimentSummary[] = [];
     for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
@@ -101,6 +110,7 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
     return report;
   } finally {
     clearInterval(timer);
+    await inflight;
     bars?.stop();
   }
 }
