@@ -81,7 +81,7 @@ class BranchRunner {
   opened!: OpenEnvironmentResult;
   private trajectoryRef = '';
   private pendingAct: { t: number; action: Text; usage: TokenUsage; startedAt: number; input: ActInput } | null = null;
-  private pendingReflect: { t: number; onFailure: boolean } | null = null;
+  private pendingReflect: { t: number; onFailure: boolean; endedInFailure: boolean } | null = null;
 
   constructor(
     private readonly acts: InProcessActivities,
@@ -91,6 +91,7 @@ class BranchRunner {
     private readonly input: EpisodeInput,
     private readonly allowance: number,
     private readonly canRequestBranches: boolean,
+    private readonly maxRequests: number,
     private readonly timings: StepTiming[] | null,
   ) {}
 
@@ -141,12 +142,17 @@ class BranchRunner {
     this.newSteps++;
     this.steps.push({ t: a.t, action: a.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: a.usage });
     if (r.success) return void (this.outcome = 'success');
-    if (r.done) return void (this.outcome = 'done');
+    // Same decisions as workflows/branch-workflow.ts (an environment that ends in failure is reflected on).
+    const endedInFailure = r.done;
     const { leafe } = this.input;
     const onInterval = leafe.reflectEvery > 0 && this.newSteps % leafe.reflectEvery === 0;
-    const onFailure = leafe.reflectOnFailure && r.failed;
-    if (!this.canRequestBranches || this.newSteps >= this.allowance || !(onInterval || onFailure)) return;
-    this.pendingReflect = { t: a.t, onFailure };
+    const onFailure = leafe.reflectOnFailure && (r.failed || endedInFailure);
+    const slotsLeft = this.requests.length < this.maxRequests;
+    if (!this.canRequestBranches || !slotsLeft || this.newSteps >= this.allowance || !(onInterval || onFailure)) {
+      if (endedInFailure) this.outcome = 'done';
+      return;
+    }
+    this.pendingReflect = { t: a.t, onFailure, endedInFailure };
   }
 
   get wantsReflection(): boolean {
@@ -154,19 +160,22 @@ class BranchRunner {
   }
 
   async reflect(): Promise<void> {
-    const { t, onFailure } = this.pendingReflect!;
+    const { t, onFailure, endedInFailure } = this.pendingReflect!;
     this.pendingReflect = null;
     const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') });
     this.usage = addUsage(this.usage, reflected.usage);
     const p = reflected.parsed;
     this.reflections.push({ afterStep: t, step: p.step, experience: p.experience, raw: reflected.raw, valid: p.valid, error: p.valid ? undefined : p.error, trigger: onFailure ? 'failure' : 'interval', usage: reflected.usage });
-    if (!p.valid) return;
+    if (!p.valid) {
+      if (endedInFailure) this.outcome = 'done';
+      return;
+    }
     const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
     this.requests.push(request);
     if (onFailure) {
       this.outcome = 'rollback';
       this.rollback = request;
-    }
+    } else if (endedInFailure) this.outcome = 'done';
   }
 
   async close(): Promise<void> {
@@ -216,7 +225,8 @@ class EpisodeRunner {
     const next = this.queue.shift()!;
     const branchId = `b${this.branches.length}`;
     const canRequestBranches = next.depth < leafe.maxDepth && this.branches.length + 1 + this.queue.length < leafe.maxBranches;
-    return new BranchRunner(this.acts, this.episodeId, branchId, next, this.input, leafe.budget - this.used, canRequestBranches, this.timings);
+    const maxRequests = Math.max(0, leafe.maxBranches - (this.branches.length + 1 + this.queue.length));
+    return new BranchRunner(this.acts, this.episodeId, branchId, next, this.input, leafe.budget - this.used, canRequestBranches, maxRequests, this.timings);
   }
 
   /** Records a finished branch and queues its requests. */
