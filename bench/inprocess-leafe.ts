@@ -13,6 +13,7 @@
  * - `runLockstep`: a batch of episodes advances in rounds with a barrier after each phase
  *   (open, act, step, reflect), the synchronous rollout loop of common agent-RL frameworks.
  */
+import { outcomeAfterStep, planReflection, type ReflectionPlan } from '../core/branch-decisions';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import { createEnvironmentActivities } from '../activities/environment/environment-activities';
@@ -81,7 +82,7 @@ class BranchRunner {
   opened!: OpenEnvironmentResult;
   private trajectoryRef = '';
   private pendingAct: { t: number; action: Text; usage: TokenUsage; startedAt: number; input: ActInput } | null = null;
-  private pendingReflect: { t: number; onFailure: boolean; endedInFailure: boolean } | null = null;
+  private pendingReflect: { t: number; plan: ReflectionPlan } | null = null;
 
   constructor(
     private readonly acts: InProcessActivities,
@@ -142,17 +143,19 @@ class BranchRunner {
     this.newSteps++;
     this.steps.push({ t: a.t, action: a.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: a.usage });
     if (r.success) return void (this.outcome = 'success');
-    // Same decisions as workflows/branch-workflow.ts (an environment that ends in failure is reflected on).
-    const endedInFailure = r.done;
-    const { leafe } = this.input;
-    const onInterval = leafe.reflectEvery > 0 && this.newSteps % leafe.reflectEvery === 0;
-    const onFailure = leafe.reflectOnFailure && (r.failed || endedInFailure);
-    const slotsLeft = this.requests.length < this.maxRequests;
-    if (!this.canRequestBranches || !slotsLeft || this.newSteps >= this.allowance || !(onInterval || onFailure)) {
-      if (endedInFailure) this.outcome = 'done';
-      return;
-    }
-    this.pendingReflect = { t: a.t, onFailure, endedInFailure };
+    // The same decision functions as workflows/branch-workflow.ts.
+    const plan = planReflection({
+      leafe: this.input.leafe,
+      newSteps: this.newSteps,
+      failed: r.failed,
+      done: r.done,
+      canRequestBranches: this.canRequestBranches,
+      requestsMade: this.requests.length,
+      maxRequests: this.maxRequests,
+      allowance: this.allowance,
+    });
+    if (plan.due) this.pendingReflect = { t: a.t, plan };
+    else this.outcome = outcomeAfterStep(plan, false);
   }
 
   get wantsReflection(): boolean {
@@ -160,22 +163,15 @@ class BranchRunner {
   }
 
   async reflect(): Promise<void> {
-    const { t, onFailure, endedInFailure } = this.pendingReflect!;
+    const { t, plan } = this.pendingReflect!;
     this.pendingReflect = null;
     const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') });
     this.usage = addUsage(this.usage, reflected.usage);
     const p = reflected.parsed;
-    this.reflections.push({ afterStep: t, step: p.step, experience: p.experience, raw: reflected.raw, valid: p.valid, error: p.valid ? undefined : p.error, trigger: onFailure ? 'failure' : 'interval', usage: reflected.usage });
-    if (!p.valid) {
-      if (endedInFailure) this.outcome = 'done';
-      return;
-    }
-    const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
-    this.requests.push(request);
-    if (onFailure) {
-      this.outcome = 'rollback';
-      this.rollback = request;
-    } else if (endedInFailure) this.outcome = 'done';
+    this.reflections.push({ afterStep: t, step: p.step, experience: p.experience, raw: reflected.raw, valid: p.valid, error: p.valid ? undefined : p.error, trigger: plan.onFailure ? 'failure' : 'interval', usage: reflected.usage });
+    if (p.valid) this.requests.push({ tau: p.step, experience: p.experience, fromStep: t });
+    this.outcome = outcomeAfterStep(plan, p.valid);
+    if (this.outcome === 'rollback') this.rollback = this.requests[this.requests.length - 1];
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { InferenceActivities } from '../activities/inference/inference-activities';
 import { deriveSeed } from '../core/random';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord } from '../core/tree';
+import { outcomeAfterStep, planReflection } from '../core/branch-decisions';
 import { EnvironmentSession } from './environment-session';
 import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
 
@@ -74,41 +75,39 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         outcome = 'success';
         break;
       }
-      // An environment that ended in failure (e.g. a deadlock) is the clearest case for a reflection.
-      const endedInFailure = r.done;
-      const onInterval = leafe.reflectEvery > 0 && newSteps % leafe.reflectEvery === 0;
-      const onFailure = leafe.reflectOnFailure && (r.failed || endedInFailure);
-      // A lesson is only worth asking for if a new branch could still act on it.
-      const slotsLeft = requests.length < (input.maxRequests ?? Number.POSITIVE_INFINITY);
-      if (!input.canRequestBranches || !slotsLeft || newSteps >= input.allowance || !(onInterval || onFailure)) {
-        if (endedInFailure) outcome = 'done';
-        continue;
-      }
-      const reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
-      usage = addUsage(usage, reflected.usage);
-      const p = reflected.parsed;
-      reflections.push({
-        afterStep: t,
-        step: p.step,
-        experience: p.experience,
-        raw: reflected.raw,
-        valid: p.valid,
-        error: p.valid ? undefined : p.error,
-        trigger: onFailure ? 'failure' : 'interval',
-        usage: reflected.usage,
+      const plan = planReflection({
+        leafe,
+        newSteps,
+        failed: r.failed,
+        done: r.done,
+        canRequestBranches: input.canRequestBranches,
+        requestsMade: requests.length,
+        maxRequests: input.maxRequests,
+        allowance: input.allowance,
       });
-      if (!p.valid) {
-        // Recorded; the branch goes on as if no reflection had been asked.
-        if (endedInFailure) outcome = 'done';
-        continue;
+      let valid = false;
+      if (plan.due) {
+        const reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
+        usage = addUsage(usage, reflected.usage);
+        const p = reflected.parsed;
+        reflections.push({
+          afterStep: t,
+          step: p.step,
+          experience: p.experience,
+          raw: reflected.raw,
+          valid: p.valid,
+          error: p.valid ? undefined : p.error,
+          trigger: plan.onFailure ? 'failure' : 'interval',
+          usage: reflected.usage,
+        });
+        // An invalid reflection is recorded; the branch goes on as if none had been asked.
+        if (p.valid) {
+          valid = true;
+          requests.push({ tau: p.step, experience: p.experience, fromStep: t });
+        }
       }
-      const request: BranchRequest = { tau: p.step, experience: p.experience, fromStep: t };
-      requests.push(request);
-      if (onFailure) {
-        // The trajectory went wrong: stop here and let the episode re-do step τ.
-        outcome = 'rollback';
-        rollback = request;
-      } else if (endedInFailure) outcome = 'done';
+      outcome = outcomeAfterStep(plan, valid);
+      if (outcome === 'rollback') rollback = requests[requests.length - 1];
     }
   } finally {
     await session.close();

@@ -1,0 +1,47 @@
+import type { LeafeSettings } from './leafe-settings';
+import type { BranchOutcome } from './tree';
+
+/**
+ * The decisions a branch takes after a step, as pure functions: the branch workflow and the
+ * benchmark's in-process baseline both call them, so the two cannot drift apart.
+ */
+export interface AfterStep {
+  leafe: LeafeSettings;
+  /** New steps taken by this branch so far (this one included). */
+  newSteps: number;
+  failed: boolean;
+  /** The environment ended the episode (without success: success is handled first). */
+  done: boolean;
+  canRequestBranches: boolean;
+  requestsMade: number;
+  /** Branch slots left in the episode (absent in older histories: no limit). */
+  maxRequests?: number;
+  allowance: number;
+}
+
+export interface ReflectionPlan {
+  due: boolean;
+  /** Triggered by a failed step (a valid lesson then ends the branch with a rollback). */
+  onFailure: boolean;
+  /** The environment ended in failure (e.g. a Sokoban deadlock): the branch ends after this step. */
+  endedInFailure: boolean;
+}
+
+/** Reflect every K new steps and after a failure, but only if a new branch could act on the lesson. */
+export function planReflection(s: AfterStep): ReflectionPlan {
+  const endedInFailure = s.done;
+  const onInterval = s.leafe.reflectEvery > 0 && s.newSteps % s.leafe.reflectEvery === 0;
+  const onFailure = s.leafe.reflectOnFailure && (s.failed || endedInFailure);
+  const slotsLeft = s.requestsMade < (s.maxRequests ?? Number.POSITIVE_INFINITY);
+  const due = s.canRequestBranches && slotsLeft && s.newSteps < s.allowance && (onInterval || onFailure);
+  return { due, onFailure, endedInFailure };
+}
+
+/**
+ * How the branch goes on after a step (and its reflection, if one was asked): null = keep acting.
+ * A valid failure reflection ends it with a rollback; an environment that ended stops it anyway.
+ */
+export function outcomeAfterStep(plan: ReflectionPlan, validReflection: boolean): BranchOutcome | null {
+  if (plan.due && validReflection && plan.onFailure) return 'rollback';
+  return plan.endedInFailure ? 'done' : null;
+}
