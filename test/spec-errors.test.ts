@@ -83,3 +83,15 @@ test('the committed JSON Schema is the one generated from the zod definition', a
   const committed = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'docs', 'experiment-spec.schema.json'), 'utf8')) as unknown;
   expect(committed, 'regenerate with: node bin/leafe.js schema > docs/experiment-spec.schema.json').toEqual(experimentSpecJsonSchema());
 });
+
+test('every example spec under examples/ loads', async () => {
+  const { readdirSync } = await import('node:fs');
+  const dir = path.join(PROJECT_ROOT, 'examples');
+  const specs = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  expect(specs.length).toBeGreaterThanOrEqual(3);
+  for (const f of specs) {
+    const loaded = await loadSpec(path.join(dir, f));
+    expect(loaded.config.trainTasks.length, f).toBeGreaterThan(0);
+    expect(loaded.config.evalTasks.length, f).toBeGreaterThan(0);
+  }
+});
