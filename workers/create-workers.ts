@@ -1,10 +1,9 @@
 import os from 'node:os';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../infra/paths';
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import { activitiesFor, type ActivityDeps } from '../activities/registry';
+import { cachedWorkflowBundle } from './workflow-bundle';
 import type { QueueRole, TaskQueues } from './task-queues';
 
 export interface CreateWorkersOptions {
@@ -54,7 +53,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
           ...common,
           taskQueue: options.queues.workflows,
           activities: activitiesFor('workflows', deps),
-          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts') }),
+          workflowBundle: options.workflowBundle ?? (await cachedWorkflowBundle()),
           maxConcurrentWorkflowTaskExecutions: concurrency.workflows,
           maxCachedWorkflows: 1000,
         }),
