@@ -23,7 +23,7 @@ import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
-import type { BranchRequest, EpisodeInput } from '../workflows/episode-types';
+import type { BranchRequest, EpisodeInput, QueuedBranch } from '../workflows/episode-types';
 
 export interface InProcessActivities {
   env: EnvironmentActivities;
@@ -62,13 +62,6 @@ export interface InProcessEpisode {
   usage: TokenUsage;
 }
 
-interface QueuedBranch {
-  parent: string | null;
-  depth: number;
-  tau: number | null;
-  experience: string | null;
-  prefix: Text[];
-}
 
 /** The state of one branch, advanced phase by phase (branch-workflow.ts, minus Temporal). */
 class BranchRunner {

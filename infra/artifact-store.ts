@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, access } from 'node:fs/promises';
+import { readFile, access } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file';
 import path from 'node:path';
 import type { Text } from '../core/text';
 
@@ -32,10 +33,7 @@ export class ArtifactStore {
     } catch {
       // not stored yet
     }
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, buf);
-    await rename(tmp, file);
+    await writeFileAtomic(file, buf);
     return hash;
   }
 

@@ -16,6 +16,16 @@ export interface EpisodeInput {
   timeouts?: Partial<EpisodeTimeouts>;
 }
 
+/** A branch waiting in the episode's BFS queue: where it starts and with which lesson. */
+export interface QueuedBranch {
+  parent: string | null;
+  depth: number;
+  tau: number | null;
+  experience: string | null;
+  /** Actions a₁..a_{τ-1} to replay. */
+  prefix: Text[];
+}
+
 /** A request to re-do step τ with a lesson, produced by a reflection. */
 export interface BranchRequest {
   tau: number;

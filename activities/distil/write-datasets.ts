@@ -3,9 +3,10 @@
  * name and renamed, so a crash (or a retried activity) never leaves a half-written dataset.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DistilResult } from '../../core/distil';
+import { writeFileAtomic } from '../../infra/atomic-file';
 
 export const PROMPT_COMPLETION_FILE = 'train.prompt-completion.jsonl';
 export const MESSAGES_FILE = 'train.messages.jsonl';
@@ -52,11 +53,6 @@ async function linkAtomic(from: string, to: string): Promise<void> {
   await rename(tmp, to);
 }
 
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  await writeFile(tmp, content, 'utf8');
-  await rename(tmp, file);
-}
 
 /**
  * Line ids: the record id for the first copy, `<id>#<n>` for the n-th replicated copy (n >= 2),
@@ -90,10 +86,10 @@ export async function writeDatasets(dir: string, result: DistilResult): Promise<
     sha256: createHash('sha256').update(pcText, 'utf8').digest('hex'),
     lines: pc.length,
   };
-  await writeAtomic(out.promptCompletionFile, pcText);
-  await writeAtomic(out.messagesFile, join(msgs));
-  await writeAtomic(out.provenanceFile, join(result.provenance.map((p) => JSON.stringify(p))));
-  await writeAtomic(out.statsFile, `${JSON.stringify(result.stats, null, 2)}\n`);
+  await writeFileAtomic(out.promptCompletionFile, pcText);
+  await writeFileAtomic(out.messagesFile, join(msgs));
+  await writeFileAtomic(out.provenanceFile, join(result.provenance.map((p) => JSON.stringify(p))));
+  await writeFileAtomic(out.statsFile, `${JSON.stringify(result.stats, null, 2)}\n`);
   await mkdir(out.trlDatasetDir, { recursive: true });
   await linkAtomic(out.promptCompletionFile, path.join(out.trlDatasetDir, 'train.jsonl'));
   const info = {
@@ -104,6 +100,6 @@ export async function writeDatasets(dir: string, result: DistilResult): Promise<
       tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
     },
   };
-  await writeAtomic(out.llamaFactoryInfoFile, `${JSON.stringify(info, null, 2)}\n`);
+  await writeFileAtomic(out.llamaFactoryInfoFile, `${JSON.stringify(info, null, 2)}\n`);
   return out;
 }

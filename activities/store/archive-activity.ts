@@ -1,7 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowClient } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { safeFileName, writeFileAtomic } from '../../infra/atomic-file';
 import { historyToJson } from '../../infra/history-json';
 
 /** One exported workflow run: `<runDir>/archive/<experimentId>/<file>`. */
@@ -50,18 +51,9 @@ export function experimentWorkflowsQuery(experimentId: string): string {
 }
 
 export function archiveDirOf(runDir: string, experimentId: string): string {
-  return path.join(runDir, ARCHIVE_DIR, safeName(experimentId));
+  return path.join(runDir, ARCHIVE_DIR, safeFileName(experimentId));
 }
 
-function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
-}
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, content, 'utf8');
-  await rename(tmp, file);
-}
 
 const CLOSE_EVENTS = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELED', 'TERMINATED', 'CONTINUED_AS_NEW']);
 
@@ -88,9 +80,9 @@ export async function archiveExperiment(opts: { workflows: WorkflowClient; exper
     const history = await workflows.getHandle(info.workflowId, info.runId).fetchHistory();
     const events = history.events ?? [];
     const status = statusOfHistory(events.at(-1)?.eventType);
-    const file = `${safeName(info.workflowId)}.${info.runId}.json`;
+    const file = `${safeFileName(info.workflowId)}.${info.runId}.json`;
     const content: ArchivedHistoryFile = { workflowType: info.type, workflowId: info.workflowId, runId: info.runId, status, recordedAt, history: historyToJson(history) };
-    await writeAtomic(path.join(dir, file), `${JSON.stringify(content)}\n`);
+    await writeFileAtomic(path.join(dir, file), `${JSON.stringify(content)}\n`);
     runs.push({
       workflowId: info.workflowId,
       runId: info.runId,
@@ -108,6 +100,6 @@ export async function archiveExperiment(opts: { workflows: WorkflowClient; exper
   runs.sort((a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.workflowId.localeCompare(b.workflowId));
   const indexFile = path.join(dir, ARCHIVE_INDEX_FILE);
   const result: ArchiveResult = { experimentId, dir, indexFile, archivedAt: recordedAt, runs };
-  await writeAtomic(indexFile, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFileAtomic(indexFile, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }

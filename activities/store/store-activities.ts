@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
+import { safeFileName, writeFileAtomic } from '../../infra/atomic-file';
 
 /**
  * Small activities the orchestration worker runs against the run directory: trees and stage
@@ -9,7 +10,7 @@ import type { ArtifactStore } from '../../infra/artifact-store';
  * instead of redoing the work.
  */
 export function createStoreActivities(deps: { store: ArtifactStore; runDir: string }) {
-  const stageFile = (key: string) => path.join(deps.runDir, 'stages', `${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+  const stageFile = (key: string) => path.join(deps.runDir, 'stages', `${safeFileName(key)}.json`);
   return {
     async saveTree(tree: EpisodeTree): Promise<string> {
       return deps.store.put(JSON.stringify(tree));
@@ -29,19 +30,12 @@ export function createStoreActivities(deps: { store: ArtifactStore; runDir: stri
     },
 
     async recordStage(key: string, value: unknown): Promise<void> {
-      const file = stageFile(key);
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(value, null, 2));
-      await rename(tmp, file);
+      await writeFileAtomic(stageFile(key), JSON.stringify(value, null, 2));
     },
 
     async writeJsonFile(relativePath: string, value: unknown): Promise<string> {
       const file = path.join(deps.runDir, relativePath);
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(value, null, 2));
-      await rename(tmp, file);
+      await writeFileAtomic(file, JSON.stringify(value, null, 2));
       return file;
     },
   };

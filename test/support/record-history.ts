@@ -21,7 +21,7 @@ import { historyToJson } from '../../infra/history-json';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { createWorkers } from '../../workers/create-workers';
-import { QUEUE_ROLES, taskQueues } from '../../workers/task-queues';
+import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../workers/task-queues';
 import { runEpisode, simInference, startCodeSim } from './episode-runner';
 import { startStudy } from '../../cli/study';
 import { loadSpec } from '../../spec/load-spec';
@@ -54,64 +54,86 @@ function fixture(workflowType: string, workflowId: string, history: History): Hi
   return { workflowType, workflowId, recordedAt: new Date().toISOString(), history: historyToJson(history) };
 }
 
-export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-record-'));
+interface RecordingRuntime {
+  client: Client;
+  queues: TaskQueues;
+  dir: string;
+  runDir: string;
+}
+
+/** A dev server on a temp SQLite file, a client and in-process workers for one recording, torn down after. */
+async function withRecordingRuntime<T>(name: string, fn: (rt: RecordingRuntime) => Promise<T>): Promise<T> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed by an earlier recording in the same process
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), `leafe-${name}-`));
+  const runDir = path.join(dir, 'run');
   const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
-  const sim = await startCodeSim({ seed: FIXTURE_EPISODE.simSeed });
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
-  const queues = taskQueues('record');
-  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir: path.join(dir, 'run'), shutdownGraceTime: '1s' });
+  const queues = taskQueues(name);
+  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir, shutdownGraceTime: '1s' });
   const running = workers.run();
   try {
-    const fixtures: Array<[string, HistoryFixture]> = [];
-
-    const pingId = 'fixture-ping';
-    await client.workflow.execute('pingWorkflow', { taskQueue: queues.workflows, workflowId: pingId, args: [{ message: 'hello', activityQueue: queues.llm }] });
-    fixtures.push(['ping-workflow.json', fixture('pingWorkflow', pingId, await client.workflow.getHandle(pingId).fetchHistory())]);
-
-    const episodeId = 'fixture-episode';
-    const tree: EpisodeTree = await runEpisode({
-      client,
-      queues,
-      workflowId: episodeId,
-      taskId: FIXTURE_EPISODE.taskId,
-      seed: FIXTURE_EPISODE.seed,
-      inference: simInference(sim.url),
-      leafe: FIXTURE_EPISODE.leafe,
-    });
-    fixtures.push(['episode-workflow.json', fixture('episodeWorkflow', episodeId, await client.workflow.getHandle(episodeId).fetchHistory())]);
-    // Two branch histories: the root (act/step/reflect with interval reflections) and the branch
-    // with the longest replayed prefix (open + replay a₁..a_{τ-1}).
-    const root = tree.branches[0];
-    const branch = [...tree.branches].sort((a, b) => b.replayedSteps - a.replayedSteps)[0];
-    if (root.reflections.length === 0) process.stderr.write(`record-history: warning: the root of ${episodeId} made no reflection\n`);
-    if (branch.replayedSteps === 0) process.stderr.write(`record-history: warning: no branch of ${episodeId} replayed a prefix\n`);
-    fixtures.push(['branch-root-workflow.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
-    fixtures.push(['branch-workflow.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
-
-    mkdirSync(outDir, { recursive: true });
-    const written: string[] = [];
-    for (const [name, f] of fixtures) {
-      const file = path.join(outDir, name);
-      writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
-      written.push(file);
-    }
-    process.stderr.write(
-      `record-history: episode ${episodeId}: ${tree.branches.length} branches, budget ${tree.budget.used}/${tree.budget.limit}; root ${root.reflections.length} reflections; branch fixture ${branch.id} (replayed ${branch.replayedSteps})\n`,
-    );
-    return written;
+    return await fn({ client, queues, dir, runDir });
   } finally {
     workers.shutdown();
     await running.catch(() => undefined);
     await native.close();
     await connection.close();
-    await sim.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
+  return withRecordingRuntime('record', async ({ client, queues }) => {
+    const sim = await startCodeSim({ seed: FIXTURE_EPISODE.simSeed });
+    try {
+      const fixtures: Array<[string, HistoryFixture]> = [];
+
+      const pingId = 'fixture-ping';
+      await client.workflow.execute('pingWorkflow', { taskQueue: queues.workflows, workflowId: pingId, args: [{ message: 'hello', activityQueue: queues.llm }] });
+      fixtures.push(['ping-workflow.json', fixture('pingWorkflow', pingId, await client.workflow.getHandle(pingId).fetchHistory())]);
+
+      const episodeId = 'fixture-episode';
+      const tree: EpisodeTree = await runEpisode({
+        client,
+        queues,
+        workflowId: episodeId,
+        taskId: FIXTURE_EPISODE.taskId,
+        seed: FIXTURE_EPISODE.seed,
+        inference: simInference(sim.url),
+        leafe: FIXTURE_EPISODE.leafe,
+      });
+      fixtures.push(['episode-workflow.json', fixture('episodeWorkflow', episodeId, await client.workflow.getHandle(episodeId).fetchHistory())]);
+      // Two branch histories: the root (act/step/reflect with interval reflections) and the branch
+      // with the longest replayed prefix (open + replay a₁..a_{τ-1}).
+      const root = tree.branches[0];
+      const branch = [...tree.branches].sort((a, b) => b.replayedSteps - a.replayedSteps)[0];
+      if (root.reflections.length === 0) process.stderr.write(`record-history: warning: the root of ${episodeId} made no reflection\n`);
+      if (branch.replayedSteps === 0) process.stderr.write(`record-history: warning: no branch of ${episodeId} replayed a prefix\n`);
+      fixtures.push(['branch-root-workflow.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
+      fixtures.push(['branch-workflow.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
+
+      mkdirSync(outDir, { recursive: true });
+      const written: string[] = [];
+      for (const [name, f] of fixtures) {
+        const file = path.join(outDir, name);
+        writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
+        written.push(file);
+      }
+      process.stderr.write(
+        `record-history: episode ${episodeId}: ${tree.branches.length} branches, budget ${tree.budget.used}/${tree.budget.limit}; root ${root.reflections.length} reflections; branch fixture ${branch.id} (replayed ${branch.replayedSteps})\n`,
+      );
+      return written;
+    } finally {
+      await sim.close();
+    }
+  });
 }
 
 /**
@@ -120,68 +142,51 @@ export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
  * continue-as-new and the final one), an evaluateWorkflow and a storedEpisodeWorkflow.
  */
 export async function recordExperimentHistories(outDir = FIXTURE_DIR): Promise<string[]> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // installed by recordHistories in the same process
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-record-exp-'));
-  const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
-  const specFile = path.join(dir, 'spec.json');
-  writeFileSync(
-    specFile,
-    JSON.stringify({
-      name: 'fixture',
-      methods: ['leafe'],
-      iterations: 1,
-      seed: 3,
-      env: { kind: 'sokoban', count: 6, width: 6, height: 6, boxes: 1, seed: 3 },
-      tasks: { train: { offset: 0, limit: 3 }, eval: { offset: 3, limit: 1 } },
-      inference: { kind: 'sim' },
-      simulator: { skill: { firstTry: 0.7, fixWithFeedback: 0.6, fixWithExperience: 0.9, reflectionAccuracy: 0.9 } },
-      leafe: { horizon: 10, budget: 20 },
-      trainer: { kind: 'sim', epochs: 1, stepsPerEpoch: 3, stepMs: 1 },
-      deploy: { kind: 'sim' },
-      evaluation: { samples: 2 },
-    }),
-  );
-  const loaded = await loadSpec(specFile, { runDir: path.join(dir, 'run') });
-  const sim = await startSimServer({ seed: 3, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill });
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
-  const queues = taskQueues('record-exp');
-  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir: loaded.config.runDir, shutdownGraceTime: '1s' });
-  const running = workers.run();
-  try {
-    const { handles } = await startStudy(client, loaded, queues, sim.url, 'fixture');
-    const handle = handles.get('leafe')!;
-    await handle.result();
-    const description = await handle.describe();
-    const firstRunId = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
-    const experimentId = handle.workflowId;
-    const fixtures: Array<[string, HistoryFixture]> = [
-      ['experiment-workflow-first-run.json', fixture('experimentWorkflow', experimentId, await client.workflow.getHandle(experimentId, firstRunId).fetchHistory())],
-      ['experiment-workflow-last-run.json', fixture('experimentWorkflow', experimentId, await handle.fetchHistory())],
-      ['evaluate-workflow.json', fixture('evaluateWorkflow', `${experimentId}/it0/evaluate`, await client.workflow.getHandle(`${experimentId}/it0/evaluate`).fetchHistory())],
-    ];
-    const exploreId = `${experimentId}/it0/explore/${loaded.config.trainTasks[0]}`;
-    fixtures.push(['stored-episode-workflow.json', fixture('storedEpisodeWorkflow', exploreId, await client.workflow.getHandle(exploreId).fetchHistory())]);
-    mkdirSync(outDir, { recursive: true });
-    return fixtures.map(([name, f]) => {
-      const file = path.join(outDir, name);
-      writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
-      return file;
-    });
-  } finally {
-    workers.shutdown();
-    await running.catch(() => undefined);
-    await native.close();
-    await connection.close();
-    await sim.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withRecordingRuntime('record-exp', async ({ client, queues, dir, runDir }) => {
+    const specFile = path.join(dir, 'spec.json');
+    writeFileSync(
+      specFile,
+      JSON.stringify({
+        name: 'fixture',
+        methods: ['leafe'],
+        iterations: 1,
+        seed: 3,
+        env: { kind: 'sokoban', count: 6, width: 6, height: 6, boxes: 1, seed: 3 },
+        tasks: { train: { offset: 0, limit: 3 }, eval: { offset: 3, limit: 1 } },
+        inference: { kind: 'sim' },
+        simulator: { skill: { firstTry: 0.7, fixWithFeedback: 0.6, fixWithExperience: 0.9, reflectionAccuracy: 0.9 } },
+        leafe: { horizon: 10, budget: 20 },
+        trainer: { kind: 'sim', epochs: 1, stepsPerEpoch: 3, stepMs: 1 },
+        deploy: { kind: 'sim' },
+        evaluation: { samples: 2 },
+      }),
+    );
+    const loaded = await loadSpec(specFile, { runDir });
+    const sim = await startSimServer({ seed: 3, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill });
+    try {
+      const { handles } = await startStudy(client, loaded, queues, sim.url, 'fixture');
+      const handle = handles.get('leafe')!;
+      await handle.result();
+      const description = await handle.describe();
+      const firstRunId = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+      const experimentId = handle.workflowId;
+      const fixtures: Array<[string, HistoryFixture]> = [
+        ['experiment-workflow-first-run.json', fixture('experimentWorkflow', experimentId, await client.workflow.getHandle(experimentId, firstRunId).fetchHistory())],
+        ['experiment-workflow-last-run.json', fixture('experimentWorkflow', experimentId, await handle.fetchHistory())],
+        ['evaluate-workflow.json', fixture('evaluateWorkflow', `${experimentId}/it0/evaluate`, await client.workflow.getHandle(`${experimentId}/it0/evaluate`).fetchHistory())],
+      ];
+      const exploreId = `${experimentId}/it0/explore/${loaded.config.trainTasks[0]}`;
+      fixtures.push(['stored-episode-workflow.json', fixture('storedEpisodeWorkflow', exploreId, await client.workflow.getHandle(exploreId).fetchHistory())]);
+      mkdirSync(outDir, { recursive: true });
+      return fixtures.map(([name, f]) => {
+        const file = path.join(outDir, name);
+        writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
+        return file;
+      });
+    } finally {
+      await sim.close();
+    }
+  });
 }
 
 if (require.main === module && process.argv[2] === '--experiment') {
