@@ -2,6 +2,7 @@ import type { QueueRole } from '../workers/task-queues';
 import { ArtifactStore } from '../infra/artifact-store';
 import { createEnvironmentActivities } from './environment/environment-activities';
 import { createInferenceActivities } from './inference/inference-activities';
+import { CompletionJournal } from './inference/completion-journal';
 import { createDeployActivities } from './deploy/deploy-activity';
 import { createDistilActivities } from './distil/distil-activity';
 import { createStoreActivities } from './store/store-activities';
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   runDir: string;
   /** This worker's own env queue: sessions opened here are stepped through it (session affinity). */
   sessionQueue: string;
+  /** Per process: concurrent env steps and concurrent inference requests made by `takeStep`. */
+  limits?: { envSteps?: number; inferenceRequests?: number };
 }
 
 /** The activities each queue serves. Factories get their clients injected (HASH-style). */
@@ -25,7 +28,7 @@ export function activitiesFor(role: QueueRole, deps: ActivityDeps): Record<strin
     case 'llm':
       return { ...createPingActivities(), ...createInferenceActivities({ store }), ...createDeployActivities() };
     case 'env':
-      return { ...createPingActivities(), ...createEnvironmentActivities({ store, sessionQueue: deps.sessionQueue }) };
+      return { ...createPingActivities(), ...createEnvironmentActivities({ store, sessionQueue: deps.sessionQueue, journal: CompletionJournal.forRunDir(deps.runDir), limits: deps.limits }) };
     case 'train':
       return { ...createPingActivities(), ...createTrainActivities({ runDir: deps.runDir }) };
   }

@@ -23,6 +23,7 @@ import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
+import { CompletionJournal } from '../activities/inference/completion-journal';
 import type { BranchRequest, EpisodeInput, QueuedBranch } from '../workflows/episode-types';
 
 export interface InProcessActivities {
@@ -33,7 +34,7 @@ export interface InProcessActivities {
 export function createInProcessActivities(runDir: string): InProcessActivities {
   const store = ArtifactStore.forRunDir(runDir);
   return {
-    env: createEnvironmentActivities({ store, sessionQueue: 'in-process' }),
+    env: createEnvironmentActivities({ store, sessionQueue: 'in-process', journal: CompletionJournal.forRunDir(runDir) }),
     llm: createInferenceActivities({ store }),
   };
 }

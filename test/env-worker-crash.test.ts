@@ -53,7 +53,7 @@ async function envPollers(): Promise<number> {
 beforeAll(async () => {
   t = await testTemporal('env-crash');
   await t.startWorkers({ roles: ['workflows', 'llm'] });
-  // Slow inference: a branch holds its environment open for ~1 s around every act.
+  // Slow inference: every step activity (act + step on the env worker) takes ~1 s.
   // firstTry 0: the root fails its first attempt, so it reaches a second step to interrupt.
   sim = await startCodeSim({ seed: 5, latency: { meanMs: 1000, distribution: 'fixed' }, skill: { firstTry: 0 } });
   await Promise.all([startEnvWorkerProcess(), startEnvWorkerProcess()]);
@@ -72,7 +72,9 @@ afterAll(async () => {
 });
 
 const LEAFE: Partial<LeafeSettings> = { horizon: 4, budget: 6, reflectOnFailure: false, reflectEvery: 2, stopAtFirstSuccess: false };
-const TIMEOUTS: Partial<EpisodeTimeouts> = { sessionScheduleToStartMs: 2000, stepStartToCloseMs: 15_000 };
+// A step in flight on the killed worker is noticed after 3 s without heartbeats; its retry then
+// finds no poller on the dead worker's queue within 2 s.
+const TIMEOUTS: Partial<EpisodeTimeouts> = { sessionScheduleToStartMs: 2000, stepStartToCloseMs: 15_000, llmHeartbeatMs: 3000 };
 const SEED = 42;
 
 function pidOfSessionQueue(queue: string): number {
@@ -81,7 +83,7 @@ function pidOfSessionQueue(queue: string): number {
   return Number(m[1]);
 }
 
-/** Waits until branch b0 has an open session on a worker process and an act in flight after ≥1 step. */
+/** Waits until branch b0 has an open session on a worker process and a step in flight after ≥1 step. */
 async function waitForOpenSessionMidBranch(handle: WorkflowHandle): Promise<{ sessionQueue: string; stepsDone: number }> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -90,9 +92,10 @@ async function waitForOpenSessionMidBranch(handle: WorkflowHandle): Promise<{ se
       const scheduled = scheduledActivities(history);
       const completed = completedActivities(history);
       const open = scheduled.find((a) => a.type === 'openEnvironment' && completed.has(a.eventId));
-      const stepsDone = scheduled.filter((a) => a.type === 'stepEnvironment' && completed.has(a.eventId)).length;
-      const lastAct = scheduled.filter((a) => a.type === 'act').at(-1);
-      if (open && stepsDone >= 1 && lastAct && !completed.has(lastAct.eventId) && lastAct.eventId > scheduled.filter((a) => a.type === 'stepEnvironment').at(-1)!.eventId) {
+      const steps = scheduled.filter((a) => a.type === 'takeStep');
+      const stepsDone = steps.filter((a) => completed.has(a.eventId)).length;
+      const last = steps.at(-1);
+      if (open && stepsDone >= 1 && last && !completed.has(last.eventId)) {
         return { sessionQueue: (completed.get(open.eventId) as { sessionQueue: string }).sessionQueue, stepsDone };
       }
     } catch {
@@ -100,7 +103,7 @@ async function waitForOpenSessionMidBranch(handle: WorkflowHandle): Promise<{ se
     }
     await sleep(50);
   }
-  throw new Error('branch b0 never had an act in flight after a step');
+  throw new Error('branch b0 never had a step in flight after a first step');
 }
 
 test('SIGKILL of the env worker holding a session: the branch re-opens + replays on the other worker; same tree, no LLM request repeated', async () => {
@@ -133,7 +136,7 @@ test('SIGKILL of the env worker holding a session: the branch re-opens + replays
   // No completed LLM request was asked again: outputs in the history were reused.
   expect(sim.stats().repeatedCompleted).toBe(0);
 
-  // The history shows how: a step that could not start on the dead worker, then a re-open on the
+  // The history shows how: a step whose retry could not start on the dead worker, then a re-open on the
   // survivor replaying every action taken so far.
   const history = await branch.fetchHistory();
   const scheduled = scheduledActivities(history);
@@ -151,6 +154,6 @@ test('SIGKILL of the env worker holding a session: the branch re-opens + replays
   );
   expect(timedOut.length).toBeGreaterThanOrEqual(1);
   const lostStep = scheduled.find((a) => a.eventId === Number(timedOut[0].activityTaskTimedOutEventAttributes!.scheduledEventId));
-  expect(lostStep?.type).toBe('stepEnvironment');
+  expect(lostStep?.type).toBe('takeStep');
   expect(lostStep?.taskQueue).toBe(sessionQueue);
 });

@@ -10,8 +10,10 @@ import type { Text } from '../core/text';
 import type { BranchRecord, EpisodeTree, StepRecord } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
+import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
 import {
   comparableTree,
+  completedActivities,
   firstTasks,
   runEpisode,
   scheduledActivities,
@@ -157,15 +159,21 @@ async function checkTree(x: Explored): Promise<number> {
       expect((open[0].input[0] as { replay: Text[] }).replay, ctx).toEqual(parent.steps.slice(0, tau - 1).map((s) => s.action));
     }
 
-    // What the act activities were asked (workflow history) ...
-    const acts = activities.filter((a) => a.type === 'act').map((a) => a.input[0] as { experience: string | null; seed: number });
+    // What each step's takeStep activity was asked (workflow history) ...
+    const takes = activities.filter((a) => a.type === 'takeStep');
+    const acts = takes.map((a) => a.input[0] as TakeStepInput);
     const newSteps = b.steps.filter((s) => !s.replayed);
     expect(acts.length, ctx).toBe(newSteps.length);
     newSteps.forEach((s, i) => {
-      expect(acts[i].seed).toBe(deriveSeed(seed, b.id, s.t, 'act'));
+      expect(acts[i].t).toBe(s.t);
+      expect(acts[i].actSeed).toBe(deriveSeed(seed, b.id, s.t, 'act'));
       expect(acts[i].experience, `${ctx} act at t=${s.t}`).toBe(expectsExperience(b, s.t, leafe) ? b.experience : null);
     });
-    expect(activities.filter((a) => a.type === 'reflect').length, ctx).toBe(b.reflections.length);
+    // One activity per step: no separate inference or step activities, reflections ride along.
+    expect(activities.filter((a) => ['act', 'reflect', 'stepEnvironment'].includes(a.type)), ctx).toEqual([]);
+    const results = completedActivities(history);
+    const reflected = takes.map((a) => results.get(a.eventId) as TakeStepResult).filter((r) => r.reflection !== null);
+    expect(reflected.length, ctx).toBe(b.reflections.length);
 
     // ... and what the inference server really received: h_t with the lesson from τ on only.
     for (const s of newSteps) {

@@ -61,7 +61,7 @@ test('45% of attempts answered 500 or 429: the episodes complete with the fault-
   expect(maxAttempt).toBeGreaterThanOrEqual(2);
 });
 
-test('an unknown model (HTTP 404) fails the act activity and the episode at once, naming the status', async () => {
+test('an unknown model (HTTP 404) fails the step activity and the episode at once, naming the status', async () => {
   const [taskId] = await firstTasks(1);
   const workflowId = `faults-404-${Date.now()}`;
   const started = Date.now();
@@ -76,7 +76,7 @@ test('an unknown model (HTTP 404) fails the act activity and the episode at once
   expect(child).toBeInstanceOf(ChildWorkflowFailure);
   const activity = (child as ChildWorkflowFailure).cause;
   expect(activity).toBeInstanceOf(ActivityFailure);
-  expect((activity as ActivityFailure).activityType).toBe('act');
+  expect((activity as ActivityFailure).activityType).toBe('takeStep');
   const app = (activity as ActivityFailure).cause;
   expect(app).toBeInstanceOf(ApplicationFailure);
   expect((app as ApplicationFailure).type).toBe('InferenceRequestRejected');
@@ -88,7 +88,7 @@ test('an unknown model (HTTP 404) fails the act activity and the episode at once
   expect(rejecting.stats().totalRequests).toBe(1);
   expect(rejecting.stats().statusCounts).toEqual({ '404': 1 });
   const history = await t.client.workflow.getHandle(`${workflowId}/b0`).fetchHistory();
-  expect(scheduledActivities(history).filter((a) => a.type === 'act')).toHaveLength(1);
+  expect(scheduledActivities(history).filter((a) => a.type === 'takeStep')).toHaveLength(1);
   const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a !== undefined);
   expect(attempts.every((a) => a === 1)).toBe(true);
   expect(elapsed).toBeLessThan(15_000); // the first retry alone would wait 1 s, unlimited ones forever

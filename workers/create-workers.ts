@@ -30,12 +30,15 @@ export interface LeafeWorkers {
   shutdown(): void;
 }
 
+const SESSION_QUEUE_SLOTS = 1000;
 const DEFAULT_CONCURRENCY: Record<QueueRole, number> = { workflows: 200, llm: 64, env: 8, train: 1 };
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<LeafeWorkers> {
   const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
   const sessionQueue = `${options.queues.env}@${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const deps: ActivityDeps = { runDir: options.runDir, sessionQueue };
+  const concurrency = { ...DEFAULT_CONCURRENCY, ...definedOnly(options.concurrency ?? {}) };
+  // takeStep (on the session queue) asks the model and steps the env: both are bounded per process.
+  const deps: ActivityDeps = { runDir: options.runDir, sessionQueue, limits: { envSteps: concurrency.env, inferenceRequests: concurrency.llm } };
   const common: Partial<WorkerOptions> = {
     connection: options.connection,
     namespace: options.namespace,
@@ -44,7 +47,6 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
     // Heartbeats (and so cancellations) reach the server within seconds, not up to a minute.
     maxHeartbeatThrottleInterval: '5s',
   };
-  const concurrency = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
   const workers: Worker[] = [];
   for (const role of options.roles) {
     if (role === 'workflows') {
@@ -66,8 +68,10 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
     );
     if (role === 'env') {
       // Worker-specific queue: steps of a session opened here must come back to this process.
+      // Its activities mostly wait (on the model), and the limiters bound the real work, so
+      // slots are plentiful: a step must never wait for a slot long enough to look like a lost worker.
       workers.push(
-        await Worker.create({ ...common, taskQueue: sessionQueue, activities, maxConcurrentActivityTaskExecutions: concurrency.env }),
+        await Worker.create({ ...common, taskQueue: sessionQueue, activities, maxConcurrentActivityTaskExecutions: SESSION_QUEUE_SLOTS }),
       );
     }
   }
@@ -79,4 +83,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Leaf
     },
     shutdown: () => workers.forEach((w) => w.shutdown()),
   };
+}
+
+/** Drops unset options (`--llm-concurrency` not given) so they do not override the defaults. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -30,8 +30,8 @@ async function main() {
     .option('--tls-ca <file>', 'server CA (env TEMPORAL_TLS_CA)')
     .option('--task-queue-prefix <prefix>', 'prefix of the task queue names', process.env.LEAFE_TASK_QUEUE_PREFIX ?? 'leafe')
     .option('--run-dir <dir>', 'run directory (artifacts, datasets)', defaultRunDir())
-    .addOption(new Option('--llm-concurrency <n>', 'concurrent inference requests').argParser(Number))
-    .addOption(new Option('--env-concurrency <n>', 'concurrent environment steps').argParser(Number))
+    .addOption(new Option('--llm-concurrency <n>', 'concurrent inference requests per process (llm queue activities; takeStep on env workers)').argParser(Number))
+    .addOption(new Option('--env-concurrency <n>', 'concurrent environment steps per process').argParser(Number))
     .parse();
   const opts = program.opts();
   const roles = parseQueueRoles(opts.queues);

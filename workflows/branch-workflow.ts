@@ -1,7 +1,9 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { InferenceActivities } from '../activities/inference/inference-activities';
+import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { StepOutcome } from '../activities/environment/environment-activities';
+import type { InferenceActivities, ReflectResult } from '../activities/inference/inference-activities';
 import { deriveSeed } from '../core/random';
-import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord } from '../core/tree';
+import type { Text } from '../core/text';
+import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { outcomeAfterStep, planReflection } from '../core/branch-decisions';
 import { EnvironmentSession } from './environment-session';
 import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
@@ -28,6 +30,9 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
     timeouts,
   });
 
+  // One activity per step (act + step + reflect on the session worker): 6 history events per
+  // step instead of 12–18. Branches recorded before it keep the activity-per-call path.
+  const oneActivityPerStep = patched('take-step');
   const opened = await session.open(input.prefix);
   const steps: StepRecord[] = opened.replayed.map((r, i) => ({
     t: i + 1,
@@ -60,14 +65,30 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
       const t = steps.length + 1;
       // The lesson is shown at τ and (setting) at every later step of this branch.
       const showExperience = input.experience !== null && input.tau !== null && (t === input.tau || (leafe.keepExperience && t > input.tau));
-      const acted = await llm.act({
-        inference: input.inference,
-        trajectoryRef,
-        experience: showExperience ? input.experience : null,
-        seed: deriveSeed(input.seed, input.branchId, t, 'act'),
-      });
+      const experience = showExperience ? input.experience : null;
+      const decision = { leafe, newSteps: newSteps + 1, canRequestBranches: input.canRequestBranches, requestsMade: requests.length, maxRequests: input.maxRequests, allowance: input.allowance };
+      let acted: { action: Text; usage: TokenUsage };
+      let r: StepOutcome;
+      let reflected: ReflectResult | null = null;
+      if (oneActivityPerStep) {
+        // Act, step and (when due) reflect in one activity on the session's worker.
+        const taken = await session.takeStep({
+          t,
+          inference: input.inference,
+          experience,
+          actSeed: deriveSeed(input.seed, input.branchId, t, 'act'),
+          reflectSeed: deriveSeed(input.seed, input.branchId, t, 'reflect'),
+          decision,
+          lastStep: t >= leafe.horizon || newSteps + 1 >= input.allowance,
+        });
+        acted = { action: taken.action, usage: taken.actUsage };
+        r = taken.outcome;
+        reflected = taken.reflection;
+      } else {
+        acted = await llm.act({ inference: input.inference, trajectoryRef, experience, seed: deriveSeed(input.seed, input.branchId, t, 'act') });
+        r = await session.step(acted.action);
+      }
       usage = addUsage(usage, acted.usage);
-      const r = await session.step(acted.action);
       trajectoryRef = r.trajectoryRef;
       newSteps++;
       steps.push({ t, action: acted.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: acted.usage });
@@ -75,19 +96,14 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         outcome = 'success';
         break;
       }
-      const plan = planReflection({
-        leafe,
-        newSteps,
-        failed: r.failed,
-        done: r.done,
-        canRequestBranches: input.canRequestBranches,
-        requestsMade: requests.length,
-        maxRequests: input.maxRequests,
-        allowance: input.allowance,
-      });
+      const plan = planReflection({ ...decision, failed: r.failed, done: r.done });
       let valid = false;
       if (plan.due) {
-        const reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
+        if (!oneActivityPerStep) {
+          reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
+        } else if (!reflected) {
+          throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, 'InconsistentStep');
+        }
         usage = addUsage(usage, reflected.usage);
         const p = reflected.parsed;
         reflections.push({

@@ -3,6 +3,7 @@ import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
+import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
 
 const SESSION_LOST = 'SessionLost';
 
@@ -32,17 +33,39 @@ export class EnvironmentSession {
     return result;
   }
 
+  /** A step as its own activity (branches started before `takeStep` existed replay this path). */
   async step(action: Text): Promise<StepOutcome> {
+    return this.withReopen(async (session) => {
+      const outcome = await this.onSessionWorker(session.sessionQueue).stepEnvironment({ sessionId: session.sessionId, action });
+      this.actions.push(action);
+      this.lastTrajectoryRef = outcome.trajectoryRef;
+      return outcome;
+    }, isSessionLost);
+  }
+
+  /**
+   * Act, step and (when due) reflect in one activity on the worker holding the session. Its
+   * retries (a 500 from the model) go to the same worker, where the session still is; a lost
+   * worker shows as a schedule-to-start timeout and leads to re-open + replay.
+   */
+  async takeStep(input: Omit<TakeStepInput, 'sessionId' | 'trajectoryRef'>): Promise<TakeStepResult> {
+    return this.withReopen(async (session) => {
+      const result = await this.takeStepActivity(session.sessionQueue)({ ...input, sessionId: session.sessionId, trajectoryRef: this.lastTrajectoryRef });
+      this.actions.push(result.action);
+      this.lastTrajectoryRef = result.outcome.trajectoryRef;
+      if (result.closed) this.current = null;
+      return result;
+    }, isSessionGone);
+  }
+
+  private async withReopen<T>(attempt: (session: OpenEnvironmentResult) => Promise<T>, lost: (err: unknown) => boolean): Promise<T> {
     for (;;) {
       const session = this.current;
       if (!session) throw ApplicationFailure.nonRetryable(`environment session ${this.id} is not open`, 'SessionNotOpen');
       try {
-        const outcome = await this.onSessionWorker(session.sessionQueue).stepEnvironment({ sessionId: session.sessionId, action });
-        this.actions.push(action);
-        this.lastTrajectoryRef = outcome.trajectoryRef;
-        return outcome;
+        return await attempt(session);
       } catch (err) {
-        if (!isSessionLost(err) || this.reopens >= this.params.timeouts.maxReopens) throw err;
+        if (!lost(err) || this.reopens >= this.params.timeouts.maxReopens) throw err;
         this.reopens++;
         const reopened = await this.openOnAnyWorker(this.actions);
         if (reopened.trajectoryRef !== this.lastTrajectoryRef) {
@@ -79,6 +102,20 @@ export class EnvironmentSession {
     return this.current;
   }
 
+  private takeStepActivity(queue: string) {
+    const t = this.params.timeouts;
+    const { takeStep } = proxyActivities<EnvironmentActivities>({
+      taskQueue: queue,
+      scheduleToStartTimeout: t.sessionScheduleToStartMs,
+      // Two model requests (act, reflect) and one env step, each retried separately inside it.
+      startToCloseTimeout: 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
+      heartbeatTimeout: t.llmHeartbeatMs ?? 20_000,
+      // maximumAttempts 0 means unlimited, which Temporal expresses by leaving it out.
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(t.llmMaxAttempts > 0 ? { maximumAttempts: t.llmMaxAttempts } : {}) },
+    });
+    return takeStep;
+  }
+
   private onSessionWorker(queue: string) {
     return proxyActivities<EnvironmentActivities>({
       taskQueue: queue,
@@ -88,6 +125,18 @@ export class EnvironmentSession {
       retry: { maximumAttempts: 1 },
     });
   }
+}
+
+/**
+ * takeStep retries on its own (same worker), so only these mean the session is gone: the
+ * worker said so (SessionLost: restarted, or its env step failed), or nobody picked the
+ * retry up (schedule-to-start timeout: the worker is dead).
+ */
+function isSessionGone(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  return cause instanceof ApplicationFailure && cause.type === SESSION_LOST;
 }
 
 function isSessionLost(err: unknown): boolean {

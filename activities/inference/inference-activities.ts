@@ -1,13 +1,11 @@
-import OpenAI from 'openai';
 import { Context } from '@temporalio/activity';
 import type { InferenceSettings } from '../../core/leafe-settings';
-import { parseReflection, type ParsedReflection } from '../../core/parse-reflection';
-import { renderAgentMessages, renderReflectionMessages } from '../../core/prompts';
+import type { ParsedReflection } from '../../core/parse-reflection';
 import type { Text } from '../../core/text';
 import type { TokenUsage } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
-import { loadTrajectory, toAgentContext } from '../environment/trajectory';
-import { classifyInferenceError } from './openai-errors';
+import { loadTrajectory } from '../environment/trajectory';
+import { createInferenceClient, type InferenceClient } from './inference-client';
 
 export interface ActInput {
   inference: InferenceSettings;
@@ -35,58 +33,19 @@ export interface ReflectResult {
   usage: TokenUsage;
 }
 
-/** JSON schema sent as `response_format`; vLLM enforces it with guided decoding. */
-const REFLECTION_SCHEMA = {
-  type: 'object',
-  properties: { step: { type: 'integer', minimum: 1 }, experience: { type: 'string' } },
-  required: ['step', 'experience'],
-  additionalProperties: false,
-} as const;
-
 /**
- * Inference through the official `openai` client against any OpenAI-compatible server. The
- * client's own retries are off: Temporal retries with backoff and records every attempt.
+ * Inference as activities of its own on the llm queue: one request each. Branches started
+ * before `takeStep` existed still call these; the lock-step benchmark baseline does too.
  */
-export function createInferenceActivities(deps: { store: ArtifactStore }) {
-  const clients = new Map<string, OpenAI>();
-  function clientFor(s: InferenceSettings): OpenAI {
-    const key = `${s.baseUrl}\u0000${s.apiKeyEnv ?? ''}\u0000${s.timeoutMs}`;
-    let client = clients.get(key);
-    if (!client) {
-      const apiKey = (s.apiKeyEnv ? process.env[s.apiKeyEnv] : undefined) ?? process.env.OPENAI_API_KEY ?? 'EMPTY';
-      client = new OpenAI({ baseURL: s.baseUrl, apiKey, maxRetries: 0, timeout: s.timeoutMs });
-      clients.set(key, client);
-    }
-    return client;
-  }
+export function createInferenceActivities(deps: { store: ArtifactStore; client?: InferenceClient }) {
+  const client = deps.client ?? createInferenceClient();
 
-  async function complete(s: InferenceSettings, messages: OpenAI.Chat.ChatCompletionMessageParam[], seed: number, responseFormat?: OpenAI.Chat.ChatCompletionCreateParams['response_format']) {
-    // Heartbeat while the request is in flight: a worker that dies mid-request is noticed after
-    // the heartbeat timeout instead of the (long) start-to-close timeout.
+  /** Heartbeat while the request is in flight: a dead worker is noticed after the heartbeat timeout. */
+  async function withHeartbeat<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 2000);
     try {
-      const response = await clientFor(s).chat.completions.create(
-        {
-          model: s.model,
-          messages,
-          temperature: s.temperature,
-          top_p: s.topP,
-          max_tokens: s.maxTokens,
-          seed,
-          response_format: responseFormat,
-        },
-        { signal: Context.current().cancellationSignal },
-      );
-      const content = response.choices[0]?.message?.content ?? '';
-      const usage: TokenUsage = {
-        promptTokens: response.usage?.prompt_tokens ?? 0,
-        completionTokens: response.usage?.completion_tokens ?? 0,
-        requests: 1,
-      };
-      return { content, usage };
-    } catch (err) {
-      throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model });
+      return await fn(ctx.cancellationSignal);
     } finally {
       clearInterval(beat);
     }
@@ -95,19 +54,14 @@ export function createInferenceActivities(deps: { store: ArtifactStore }) {
   return {
     async act(input: ActInput): Promise<ActResult> {
       const trajectory = await loadTrajectory(deps.store, input.trajectoryRef);
-      const messages = renderAgentMessages(toAgentContext(trajectory, input.experience));
-      const { content, usage } = await complete(input.inference, messages, input.seed);
+      const { content, usage } = await withHeartbeat((signal) => client.act(input.inference, trajectory, input.experience, input.seed, signal));
       return { action: await deps.store.toText(content), usage };
     },
 
     async reflect(input: ReflectInput): Promise<ReflectResult> {
       const trajectory = await loadTrajectory(deps.store, input.trajectoryRef);
-      const messages = renderReflectionMessages(toAgentContext(trajectory, null));
-      const { content, usage } = await complete(input.inference, messages, input.seed, {
-        type: 'json_schema',
-        json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
-      });
-      return { raw: await deps.store.toText(content), parsed: parseReflection(content, trajectory.steps.length), usage };
+      const { content, usage, parsed } = await withHeartbeat((signal) => client.reflect(input.inference, trajectory, input.seed, signal));
+      return { raw: await deps.store.toText(content), parsed, usage };
     },
   };
 }

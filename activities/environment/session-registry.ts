@@ -1,0 +1,116 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { EnvSpec } from '../../core/env-spec';
+import type { Environment, StepResult } from '../../envs/environment';
+import { providerFor } from '../../envs/registry';
+import type { ArtifactStore } from '../../infra/artifact-store';
+import type { RequestLimiter } from '../inference/request-limiter';
+import { saveTrajectory, type Trajectory } from './trajectory';
+import type { StepOutcome } from './environment-activities';
+
+/** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
+export const SESSION_LOST = 'SessionLost';
+
+interface Session {
+  env: Environment;
+  trajectory: Trajectory;
+  /** Hash of `trajectory` as stored now. */
+  trajectoryRef: string;
+  /** The last step taken, so a retried attempt of it gets the same outcome instead of a second step. */
+  last?: { t: number; action: string; outcome: StepOutcome };
+  /** Steps of one session run one at a time (a retried attempt may overlap a slow first one). */
+  lock: Promise<unknown>;
+}
+
+/**
+ * The environment sessions open in this worker process (DESIGN.md §2, session affinity). Env
+ * steps go through `stepLimiter`, which bounds the CPU they use whatever the activity slots.
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly stepLimiter: RequestLimiter,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Resets a new environment and replays `replay`; replaces a session of the same id (a retried open). */
+  async open(sessionId: string, spec: EnvSpec, taskId: string, seed: number, replay: string[]): Promise<{ instructions: string; observation: string; replayed: StepOutcome[]; trajectoryRef: string }> {
+    await this.close(sessionId).catch(() => undefined);
+    const provider = providerFor(spec);
+    const env = await provider.open(taskId, seed);
+    const observation = await env.reset();
+    const instructions = provider.instructions();
+    const session: Session = { env, trajectory: { taskId, instructions, initialObservation: observation, steps: [] }, trajectoryRef: '', lock: Promise.resolve() };
+    const replayed: StepOutcome[] = [];
+    for (const [i, action] of replay.entries()) {
+      replayed.push(await this.record(session, action, await this.stepLimiter.run(() => env.step(action))));
+      Context.current().heartbeat({ replayed: i + 1, of: replay.length });
+    }
+    session.trajectoryRef = await saveTrajectory(this.store, session.trajectory);
+    this.sessions.set(sessionId, session);
+    return { instructions, observation, replayed, trajectoryRef: session.trajectoryRef };
+  }
+
+  /**
+   * Takes `action` in the session. With `t` (the 1-based step index) the step is idempotent: if
+   * step t was already taken with this action (an earlier attempt of the same activity), its
+   * outcome is returned again; a session at any other point counts as lost.
+   */
+  async step(sessionId: string, action: string, t?: number): Promise<StepOutcome> {
+    const session = this.require(sessionId);
+    const run = session.lock.then(async () => {
+      const taken = session.trajectory.steps.length;
+      if (t !== undefined && session.last?.t === t && taken === t) {
+        if (session.last.action === action) return session.last.outcome;
+      }
+      if (t !== undefined && taken !== t - 1) {
+        throw ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
+      }
+      let result: StepResult;
+      try {
+        result = await this.stepLimiter.run(() => session.env.step(action));
+      } catch (err) {
+        // A failed step is never retried in this session: the workflow re-opens a fresh one and
+        // replays. Close this one now, or it would leak (AgentGym servers crash on leaked sessions).
+        await this.close(sessionId).catch(() => undefined);
+        throw ApplicationFailure.create({ message: `environment step failed in session ${sessionId}: ${err instanceof Error ? err.message : String(err)}`, type: SESSION_LOST, nonRetryable: true, cause: err instanceof Error ? err : undefined });
+      }
+      const outcome = await this.record(session, action, result);
+      session.last = { t: t ?? session.trajectory.steps.length, action, outcome };
+      return outcome;
+    });
+    session.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    this.sessions.delete(sessionId);
+    await session?.env.close();
+  }
+
+  private require(sessionId: string): Session {
+    const session = this.sessions.get(sessionId);
+    // This worker restarted or never had it: the workflow re-opens and replays elsewhere.
+    if (!session) throw ApplicationFailure.nonRetryable(`environment session ${sessionId} is not open on this worker`, SESSION_LOST);
+    return session;
+  }
+
+  private async record(session: Session, action: string, r: StepResult): Promise<StepOutcome> {
+    session.trajectory.steps.push({ action, observation: r.observation, feedback: r.feedback });
+    session.trajectoryRef = await saveTrajectory(this.store, session.trajectory);
+    return {
+      observation: await this.store.toText(r.observation),
+      feedback: await this.store.toText(r.feedback),
+      reward: r.reward,
+      done: r.done,
+      success: r.success,
+      failed: r.failed ?? !r.success,
+      trajectoryRef: session.trajectoryRef,
+    };
+  }
+}

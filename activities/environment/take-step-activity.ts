@@ -1,0 +1,93 @@
+import { Context } from '@temporalio/activity';
+import { outcomeAfterStep, planReflection, type AfterStep } from '../../core/branch-decisions';
+import type { InferenceSettings } from '../../core/leafe-settings';
+import type { Text } from '../../core/text';
+import type { TokenUsage } from '../../core/tree';
+import type { ArtifactStore } from '../../infra/artifact-store';
+import type { CompletionJournal } from '../inference/completion-journal';
+import type { Completion, InferenceClient, ReflectionCompletion } from '../inference/inference-client';
+import type { ReflectResult } from '../inference/inference-activities';
+import type { RequestLimiter } from '../inference/request-limiter';
+import type { StepOutcome } from './environment-activities';
+import type { SessionRegistry } from './session-registry';
+import { loadTrajectory } from './trajectory';
+
+export interface TakeStepInput {
+  sessionId: string;
+  /** 1-based index of the step: the session has taken t − 1 steps (replayed ones included). */
+  t: number;
+  inference: InferenceSettings;
+  /** Trajectory hash before the step: the act prompt h_t is rendered from it. */
+  trajectoryRef: string;
+  /** The lesson, when it is shown at this step. */
+  experience: string | null;
+  actSeed: number;
+  reflectSeed: number;
+  /** What `planReflection` needs besides the step's own outcome (newSteps counts this step). */
+  decision: Omit<AfterStep, 'failed' | 'done'>;
+  /** The branch ends after this step whatever it gives (horizon or budget): close the session then. */
+  lastStep: boolean;
+}
+
+export interface TakeStepResult {
+  action: Text;
+  actUsage: TokenUsage;
+  outcome: StepOutcome;
+  /** Asked when `planReflection` said so for this step's outcome; null otherwise. */
+  reflection: ReflectResult | null;
+  /** The branch ends with this step, so the session was closed here. */
+  closed: boolean;
+  /** Completions taken from the journal instead of asked again (a retried attempt). */
+  reusedCompletions: number;
+}
+
+/**
+ * One environment step as one activity on the worker holding the session: ask the model for
+ * a_t, take it, and reflect when the branch's decision function says so. One activity (and one
+ * workflow task) per step instead of two or three halves the orchestration cost per step
+ * (docs/benchmarks.md). Every completion goes to the journal before the environment is
+ * touched, so a retry (a 500 during the reflection, a lost worker) never asks a completed
+ * request again, and a retry of a step already taken returns that step's outcome.
+ */
+export function createTakeStepActivity(deps: { store: ArtifactStore; sessions: SessionRegistry; inference: InferenceClient; journal: CompletionJournal; llmLimiter: RequestLimiter }) {
+  return async function takeStep(input: TakeStepInput): Promise<TakeStepResult> {
+    const ctx = Context.current();
+    const workflowId = ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
+    const signal = ctx.cancellationSignal;
+    const beat = setInterval(() => ctx.heartbeat({ t: input.t }), 2000);
+    try {
+      const { inference: s } = input;
+      let reused = 0;
+      const acted = await deps.journal.once<Completion>(
+        { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: input.trajectoryRef, experience: input.experience, model: s.model },
+        async () => {
+          const trajectory = await loadTrajectory(deps.store, input.trajectoryRef);
+          return deps.llmLimiter.run(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
+        },
+      );
+      if (acted.reused) reused++;
+      const outcome = await deps.sessions.step(input.sessionId, acted.completion.content, input.t);
+
+      const plan = outcome.success ? null : planReflection({ ...input.decision, failed: outcome.failed, done: outcome.done });
+      let reflection: ReflectResult | null = null;
+      if (plan?.due) {
+        const reflected = await deps.journal.once<ReflectionCompletion>(
+          { workflowId, t: input.t, kind: 'reflect', seed: input.reflectSeed, trajectoryRef: outcome.trajectoryRef, experience: null, model: s.model },
+          async () => {
+            const trajectory = await loadTrajectory(deps.store, outcome.trajectoryRef);
+            return deps.llmLimiter.run(() => deps.inference.reflect(s, trajectory, input.reflectSeed, signal));
+          },
+        );
+        if (reflected.reused) reused++;
+        const c = reflected.completion;
+        reflection = { raw: await deps.store.toText(c.content), parsed: c.parsed, usage: c.usage };
+      }
+
+      const ends = outcome.success || input.lastStep || (plan !== null && outcomeAfterStep(plan, reflection?.parsed.valid ?? false) !== null);
+      if (ends) await deps.sessions.close(input.sessionId).catch(() => undefined);
+      return { action: await deps.store.toText(acted.completion.content), actUsage: acted.completion.usage, outcome, reflection, closed: ends, reusedCompletions: reused };
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}

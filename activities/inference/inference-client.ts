@@ -1,0 +1,82 @@
+import OpenAI from 'openai';
+import type { InferenceSettings } from '../../core/leafe-settings';
+import { parseReflection, type ParsedReflection } from '../../core/parse-reflection';
+import { renderAgentMessages, renderReflectionMessages } from '../../core/prompts';
+import type { TokenUsage } from '../../core/tree';
+import { toAgentContext, type Trajectory } from '../environment/trajectory';
+import { classifyInferenceError } from './openai-errors';
+
+/** JSON schema sent as `response_format`; vLLM enforces it with guided decoding. */
+const REFLECTION_SCHEMA = {
+  type: 'object',
+  properties: { step: { type: 'integer', minimum: 1 }, experience: { type: 'string' } },
+  required: ['step', 'experience'],
+  additionalProperties: false,
+} as const;
+
+export interface Completion {
+  content: string;
+  usage: TokenUsage;
+}
+
+export interface ReflectionCompletion extends Completion {
+  parsed: ParsedReflection;
+}
+
+/**
+ * Chat requests through the official `openai` client against any OpenAI-compatible server.
+ * The client's own retries are off: Temporal retries with backoff and records every attempt.
+ * Used by the `act`/`reflect` activities and by `takeStep` on the session worker.
+ */
+export function createInferenceClient() {
+  const clients = new Map<string, OpenAI>();
+  function clientFor(s: InferenceSettings): OpenAI {
+    const key = `${s.baseUrl}\u0000${s.apiKeyEnv ?? ''}\u0000${s.timeoutMs}`;
+    let client = clients.get(key);
+    if (!client) {
+      const apiKey = (s.apiKeyEnv ? process.env[s.apiKeyEnv] : undefined) ?? process.env.OPENAI_API_KEY ?? 'EMPTY';
+      client = new OpenAI({ baseURL: s.baseUrl, apiKey, maxRetries: 0, timeout: s.timeoutMs });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  async function complete(
+    s: InferenceSettings,
+    messages: OpenAI.Chat.ChatCompletionMessageParam[],
+    seed: number,
+    signal: AbortSignal | undefined,
+    responseFormat?: OpenAI.Chat.ChatCompletionCreateParams['response_format'],
+  ): Promise<Completion> {
+    try {
+      const response = await clientFor(s).chat.completions.create(
+        { model: s.model, messages, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed, response_format: responseFormat },
+        { signal },
+      );
+      return {
+        content: response.choices[0]?.message?.content ?? '',
+        usage: { promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0, requests: 1 },
+      };
+    } catch (err) {
+      throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model });
+    }
+  }
+
+  return {
+    /** The agent's next action a_t given h_t (and the lesson, when shown at this step). */
+    act(s: InferenceSettings, trajectory: Trajectory, experience: string | null, seed: number, signal?: AbortSignal): Promise<Completion> {
+      return complete(s, renderAgentMessages(toAgentContext(trajectory, experience)), seed, signal);
+    },
+
+    /** A reflection (τ, e) on the trajectory so far, asked for as JSON. */
+    async reflect(s: InferenceSettings, trajectory: Trajectory, seed: number, signal?: AbortSignal): Promise<ReflectionCompletion> {
+      const c = await complete(s, renderReflectionMessages(toAgentContext(trajectory, null)), seed, signal, {
+        type: 'json_schema',
+        json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
+      });
+      return { ...c, parsed: parseReflection(c.content, trajectory.steps.length) };
+    },
+  };
+}
+
+export type InferenceClient = ReturnType<typeof createInferenceClient>;
