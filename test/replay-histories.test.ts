@@ -39,6 +39,18 @@ test('there is a recorded history of every workflow type, from a run with branch
   expect(branches.some((f) => /\/b[1-9]\d*$/.test(f.workflowId))).toBe(true);
 });
 
+test('both sides of patched(\'take-step\') are recorded: branches from before it (act/step/reflect) and after it (takeStep)', () => {
+  const activityTypes = (f: HistoryFixture) =>
+    new Set((historyFromJson(f.history).events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? ''] : [])));
+  const branches = [...fixtures.values()].filter((f) => f.workflowType === 'branchWorkflow');
+  const before = branches.filter((f) => activityTypes(f).has('act'));
+  const after = branches.filter((f) => activityTypes(f).has('takeStep'));
+  expect(before.length).toBeGreaterThanOrEqual(1);
+  expect(after.length).toBeGreaterThanOrEqual(1);
+  for (const f of before) expect([...activityTypes(f)].sort()).toEqual(expect.arrayContaining(['act', 'openEnvironment', 'stepEnvironment']));
+  for (const f of after) for (const type of ['act', 'reflect', 'stepEnvironment']) expect(activityTypes(f).has(type), `${f.workflowId} ${type}`).toBe(false);
+});
+
 describe('replay on the current workflow code', () => {
   test.each(files)('%s', async (file) => {
     const f = fixtures.get(file)!;

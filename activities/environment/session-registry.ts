@@ -55,6 +55,12 @@ export class SessionRegistry {
     return { instructions, observation, replayed, trajectoryRef: session.trajectoryRef };
   }
 
+  /** Fails fast (SessionLost) unless the session is here and can take step t (or has just taken it). */
+  expectStep(sessionId: string, t: number): void {
+    const taken = this.require(sessionId).trajectory.steps.length;
+    if (taken !== t - 1 && taken !== t) throw ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
+  }
+
   /**
    * Takes `action` in the session. With `t` (the 1-based step index) the step is idempotent: if
    * step t was already taken with this action (an earlier attempt of the same activity), its

@@ -57,6 +57,8 @@ export function createTakeStepActivity(deps: { store: ArtifactStore; sessions: S
     const beat = setInterval(() => ctx.heartbeat({ t: input.t }), 2000);
     try {
       const { inference: s } = input;
+      // A lost session is reported before the model is asked: the workflow re-opens it sooner.
+      deps.sessions.expectStep(input.sessionId, input.t);
       let reused = 0;
       const acted = await deps.journal.once<Completion>(
         { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: input.trajectoryRef, experience: input.experience, model: s.model },

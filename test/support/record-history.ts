@@ -110,14 +110,16 @@ export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
         leafe: FIXTURE_EPISODE.leafe,
       });
       fixtures.push(['episode-workflow.json', fixture('episodeWorkflow', episodeId, await client.workflow.getHandle(episodeId).fetchHistory())]);
-      // Two branch histories: the root (act/step/reflect with interval reflections) and the branch
-      // with the longest replayed prefix (open + replay a₁..a_{τ-1}).
+      // Two branch histories: the root (one takeStep per step, interval reflections) and the branch
+      // with the longest replayed prefix (open + replay a₁..a_{τ-1}). branch-root-workflow.json and
+      // branch-workflow.json are the same two recorded before `patched('take-step')` (act, then
+      // stepEnvironment, then reflect as separate activities): kept so that path still replays.
       const root = tree.branches[0];
       const branch = [...tree.branches].sort((a, b) => b.replayedSteps - a.replayedSteps)[0];
       if (root.reflections.length === 0) process.stderr.write(`record-history: warning: the root of ${episodeId} made no reflection\n`);
       if (branch.replayedSteps === 0) process.stderr.write(`record-history: warning: no branch of ${episodeId} replayed a prefix\n`);
-      fixtures.push(['branch-root-workflow.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
-      fixtures.push(['branch-workflow.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
+      fixtures.push(['branch-root-take-step.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
+      fixtures.push(['branch-take-step.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
 
       mkdirSync(outDir, { recursive: true });
       const written: string[] = [];

@@ -1,0 +1,126 @@
+// takeStep (one activity per environment step) on its own: a retried attempt must not ask a
+// completed request again nor take the step twice, and a session at the wrong step counts as
+// lost. Real activity code, real simulator over HTTP, real sandboxed code environment;
+// MockActivityEnvironment only supplies the activity context (heartbeat, cancellation).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createEnvironmentActivities, type EnvironmentActivities } from '../activities/environment/environment-activities';
+import type { TakeStepInput } from '../activities/environment/take-step-activity';
+import { CompletionJournal } from '../activities/inference/completion-journal';
+import { RequestLimiter } from '../activities/inference/request-limiter';
+import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
+import { ArtifactStore } from '../infra/artifact-store';
+import type { SimServer } from '../sim/sim-server';
+import { CODE_ENV, firstTasks, simInference, startCodeSim } from './support/episode-runner';
+
+let dir: string;
+let sim: SimServer;
+let acts: EnvironmentActivities;
+
+function run<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
+  return new MockActivityEnvironment().run(fn, input);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-take-step-'));
+  // firstTry 0: the first answer is wrong, so the step fails and a reflection is due.
+  sim = await startCodeSim({ seed: 9, skill: { firstTry: 0 } });
+  acts = createEnvironmentActivities({ store: ArtifactStore.forRunDir(dir), sessionQueue: 'test-session', journal: CompletionJournal.forRunDir(dir) });
+});
+
+afterAll(async () => {
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openSession(sessionId: string) {
+  const [taskId] = await firstTasks(1);
+  return run(acts.openEnvironment, { sessionId, env: CODE_ENV, taskId, seed: 1, replay: [] });
+}
+
+function firstStep(sessionId: string, trajectoryRef: string): TakeStepInput {
+  const leafe = { ...DEFAULT_LEAFE_SETTINGS, reflectOnFailure: true };
+  return {
+    sessionId,
+    t: 1,
+    inference: simInference(sim.url),
+    trajectoryRef,
+    experience: null,
+    actSeed: 101,
+    reflectSeed: 202,
+    decision: { leafe, newSteps: 1, canRequestBranches: true, requestsMade: 0, maxRequests: 4, allowance: 5 },
+    lastStep: false,
+  };
+}
+
+test('a retried takeStep returns the same step and reflection without asking the model or stepping again', async () => {
+  const opened = await openSession('s-retry');
+  sim.resetStats();
+  const input = firstStep('s-retry', opened.trajectoryRef);
+  const first = await run(acts.takeStep, input);
+  expect(first.outcome.success).toBe(false);
+  expect(first.reflection, 'a failed step with reflectOnFailure reflects in the same activity').not.toBeNull();
+  expect(first.reusedCompletions).toBe(0);
+  expect(first.closed).toBe(first.reflection!.parsed.valid); // a valid failure reflection ends the branch
+  const asked = sim.stats().totalRequests;
+  expect(asked).toBe(2);
+
+  // The same attempt again, as after a lost completion or a heartbeat timeout.
+  // If the first attempt closed the session (the branch ends with it), the workflow re-opens it by
+  // replaying the steps it has recorded, which do not include this one yet.
+  if (first.closed) await openSession('s-retry');
+  const again = await run(acts.takeStep, input);
+  expect(again.reusedCompletions).toBe(2);
+  expect(sim.stats().totalRequests).toBe(asked);
+  expect(again.action).toEqual(first.action);
+  expect(again.outcome).toEqual(first.outcome);
+  expect(again.reflection).toEqual(first.reflection);
+  // Both completions are in the journal, one file each.
+  const files = readdirSync(path.join(dir, 'completions'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
+  expect(files).toHaveLength(2);
+});
+
+test('a session that is not at step t − 1 (or t, for a retry) is reported lost before the model is asked', async () => {
+  const opened = await openSession('s-skew');
+  sim.resetStats();
+  const input = { ...firstStep('s-skew', opened.trajectoryRef), t: 3 };
+  const err = await run(acts.takeStep, input).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  expect((err as ApplicationFailure).type).toBe('SessionLost');
+  expect((err as ApplicationFailure).nonRetryable).toBe(true);
+  expect((err as ApplicationFailure).message).toContain('has taken 0 steps; step 3');
+
+  const missing = await run(acts.takeStep, { ...input, sessionId: 'never-opened', t: 1 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect((missing as ApplicationFailure).type).toBe('SessionLost');
+  expect(sim.stats().totalRequests).toBe(0);
+});
+
+test('RequestLimiter keeps at most `limit` calls in flight and runs them all', async () => {
+  const limiter = new RequestLimiter(2);
+  let active = 0;
+  let peak = 0;
+  const results = await Promise.all(
+    Array.from({ length: 7 }, (_, i) =>
+      limiter.run(async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setTimeout(r, 5));
+        active--;
+        return i;
+      }),
+    ),
+  );
+  expect(results).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  expect(peak).toBe(2);
+  expect(() => new RequestLimiter(0)).toThrow(/got 0, expected an integer ≥ 1/);
+});
