@@ -45,7 +45,15 @@ export interface InferenceSettings {
   maxTokens: number;
   /** Per-request HTTP timeout, ms. */
   timeoutMs: number;
+  /**
+   * Which workers send the requests. 'env-workers' (default): inside the one activity per step
+   * on the worker holding the environment (fewest round trips). 'llm-workers': separate
+   * activities on the llm queue, for inference reachable (or keyed) only from dedicated workers.
+   */
+  requestsFrom?: InferenceRequestsFrom;
 }
+
+export type InferenceRequestsFrom = 'env-workers' | 'llm-workers';
 
 export const DEFAULT_SAMPLING = { temperature: 0.7, maxTokens: 1024, timeoutMs: 120_000 } as const;
 

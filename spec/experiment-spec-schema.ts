@@ -40,6 +40,10 @@ const sampling = {
   topP: z.number().gt(0).max(1).optional(),
   maxTokens: positiveInt.default(1024),
   timeoutMs: positiveInt.default(120_000),
+  requestsFrom: z
+    .enum(['env-workers', 'llm-workers'])
+    .default('env-workers')
+    .describe('env-workers: the model is asked inside the one activity per step on the env worker holding the session (fewest round trips); llm-workers: separate act/reflect activities on the llm queue (when only dedicated workers can reach the inference server or hold its key)'),
 };
 
 const inferenceSchema = z.discriminatedUnion('kind', [

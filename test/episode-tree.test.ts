@@ -3,7 +3,7 @@
 // inference server was really sent can be inspected).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { DEFAULT_LEAFE_SETTINGS, type LeafeSettings } from '../core/leafe-settings';
+import { DEFAULT_LEAFE_SETTINGS, type InferenceRequestsFrom, type LeafeSettings } from '../core/leafe-settings';
 import { deriveSeed } from '../core/random';
 import { EXPERIENCE_MARKER, TASK_MARKER } from '../core/templates';
 import type { Text } from '../core/text';
@@ -59,20 +59,21 @@ interface Explored {
   seed: number;
   histories: Map<string, History>;
   requests: RecordedRequest[];
+  requestsFrom?: InferenceRequestsFrom;
 }
 
 let runCounter = 0;
-async function explore(taskId: string, seed: number, overrides: Partial<LeafeSettings>, via: 'normal' | 'hopeless' = 'normal'): Promise<Explored> {
+async function explore(taskId: string, seed: number, overrides: Partial<LeafeSettings>, via: 'normal' | 'hopeless' = 'normal', requestsFrom?: InferenceRequestsFrom): Promise<Explored> {
   const leafe = { ...DEFAULT_LEAFE_SETTINGS, ...overrides };
   const p = via === 'normal' ? proxy : hopelessProxy;
   const workflowId = `episode-tree-${runCounter++}-${taskId}-${seed}`;
-  const tree = await runEpisode({ client: t.client, queues: t.queues, workflowId, taskId, seed, inference: simInference(p.url), leafe });
+  const tree = await runEpisode({ client: t.client, queues: t.queues, workflowId, taskId, seed, inference: { ...simInference(p.url), requestsFrom }, leafe });
   const histories = new Map<string, History>();
   histories.set('episode', await t.client.workflow.getHandle(workflowId).fetchHistory());
   for (const b of tree.branches) histories.set(b.id, await t.client.workflow.getHandle(b.workflowId).fetchHistory());
   // Requests of this task and episode seed (seeds are derived from episode seed, branch id, step).
   const requests = p.requests.filter((r) => firstUser(r).includes(`${TASK_MARKER} ${taskId}\n`));
-  return { tree, leafe, seed, histories, requests };
+  return { tree, leafe, seed, histories, requests, requestsFrom };
 }
 
 function firstUser(r: RecordedRequest): string {
@@ -159,21 +160,32 @@ async function checkTree(x: Explored): Promise<number> {
       expect((open[0].input[0] as { replay: Text[] }).replay, ctx).toEqual(parent.steps.slice(0, tau - 1).map((s) => s.action));
     }
 
-    // What each step's takeStep activity was asked (workflow history) ...
-    const takes = activities.filter((a) => a.type === 'takeStep');
-    const acts = takes.map((a) => a.input[0] as TakeStepInput);
+    // What each step's activities were asked (workflow history) ...
     const newSteps = b.steps.filter((s) => !s.replayed);
-    expect(acts.length, ctx).toBe(newSteps.length);
-    newSteps.forEach((s, i) => {
-      expect(acts[i].t).toBe(s.t);
-      expect(acts[i].actSeed).toBe(deriveSeed(seed, b.id, s.t, 'act'));
-      expect(acts[i].experience, `${ctx} act at t=${s.t}`).toBe(expectsExperience(b, s.t, leafe) ? b.experience : null);
-    });
-    // One activity per step: no separate inference or step activities, reflections ride along.
-    expect(activities.filter((a) => ['act', 'reflect', 'stepEnvironment'].includes(a.type)), ctx).toEqual([]);
-    const results = completedActivities(history);
-    const reflected = takes.map((a) => results.get(a.eventId) as TakeStepResult).filter((r) => r.reflection !== null);
-    expect(reflected.length, ctx).toBe(b.reflections.length);
+    if (x.requestsFrom === 'llm-workers') {
+      // One activity per call: act on the llm queue, the step on the session worker, reflect on the llm queue.
+      const acts = activities.filter((a) => a.type === 'act');
+      expect(acts.length, ctx).toBe(newSteps.length);
+      expect(acts.every((a) => a.taskQueue === t.queues.llm), ctx).toBe(true);
+      newSteps.forEach((s, i) => expect((acts[i].input[0] as { seed: number }).seed).toBe(deriveSeed(seed, b.id, s.t, 'act')));
+      expect(activities.filter((a) => a.type === 'stepEnvironment').length, ctx).toBe(newSteps.length);
+      expect(activities.filter((a) => a.type === 'reflect').length, ctx).toBe(b.reflections.length);
+      expect(activities.filter((a) => a.type === 'takeStep'), ctx).toEqual([]);
+    } else {
+      const takes = activities.filter((a) => a.type === 'takeStep');
+      const acts = takes.map((a) => a.input[0] as TakeStepInput);
+      expect(acts.length, ctx).toBe(newSteps.length);
+      newSteps.forEach((s, i) => {
+        expect(acts[i].t).toBe(s.t);
+        expect(acts[i].actSeed).toBe(deriveSeed(seed, b.id, s.t, 'act'));
+        expect(acts[i].experience, `${ctx} act at t=${s.t}`).toBe(expectsExperience(b, s.t, leafe) ? b.experience : null);
+      });
+      // One activity per step: no separate inference or step activities, reflections ride along.
+      expect(activities.filter((a) => ['act', 'reflect', 'stepEnvironment'].includes(a.type)), ctx).toEqual([]);
+      const results = completedActivities(history);
+      const reflected = takes.map((a) => results.get(a.eventId) as TakeStepResult).filter((r) => r.reflection !== null);
+      expect(reflected.length, ctx).toBe(b.reflections.length);
+    }
 
     // ... and what the inference server really received: h_t with the lesson from τ on only.
     for (const s of newSteps) {
@@ -243,6 +255,12 @@ describe('episode trees on 5 HumanEval tasks', () => {
     for (const x of runs) await checkTree(x);
     // Not vacuous: a branch with a lesson acted after τ.
     expect(runs.flatMap((x) => x.tree.branches).some((b) => b.experience !== null && b.newSteps >= 2)).toBe(true);
+  });
+
+  test('inference on the llm workers (requestsFrom llm-workers: one activity per call) gives the same trees', async () => {
+    const split = await Promise.all(tasks.map((id) => explore(id, 101, INTERVAL, 'normal', 'llm-workers')));
+    for (const x of split) await checkTree(x);
+    split.forEach((x, i) => expect(comparableTree(x.tree)).toEqual(comparableTree(interval[i].tree)));
   });
 
   test('determinism: the same seeded episodes run again give identical trees', async () => {

@@ -31,8 +31,9 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   });
 
   // One activity per step (act + step + reflect on the session worker): 6 history events per
-  // step instead of 12–18. Branches recorded before it keep the activity-per-call path.
-  const oneActivityPerStep = patched('take-step');
+  // step instead of 12–18. Branches recorded before it, and inference kept on the llm workers
+  // by setting, use one activity per call.
+  const oneActivityPerStep = input.inference.requestsFrom !== 'llm-workers' && patched('take-step');
   const opened = await session.open(input.prefix);
   const steps: StepRecord[] = opened.replayed.map((r, i) => ({
     t: i + 1,
