@@ -9,15 +9,19 @@
  * provides the activity context; the activity code itself is the real one.
  *
  * Two schedules over the same decision logic (BranchRunner):
- * - `runEpisodeAsync`: each episode runs on its own, as a Temporal episodeWorkflow does;
+ * - `runEpisodeAsync`: each episode runs on its own, as a Temporal episodeWorkflow does, and
+ *   takes each step with ONE `takeStep` call (act + env step + reflection when due, on the
+ *   session's worker), built exactly as branch-workflow.ts builds it;
  * - `runLockstep`: a batch of episodes advances in rounds with a barrier after each phase
- *   (open, act, step, reflect), the synchronous rollout loop of common agent-RL frameworks.
+ *   (open, act, step, reflect), the synchronous rollout loop of common agent-RL frameworks. Its
+ *   phases are separate by definition, so it calls `act`, `stepEnvironment` and `reflect`.
  */
 import { outcomeAfterStep, planReflection, type ReflectionPlan } from '../core/branch-decisions';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import { createEnvironmentActivities } from '../activities/environment/environment-activities';
-import type { ActInput, InferenceActivities } from '../activities/inference/inference-activities';
+import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
+import type { ActInput, InferenceActivities, ReflectInput, ReflectResult } from '../activities/inference/inference-activities';
 import { createInferenceActivities } from '../activities/inference/inference-activities';
 import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
@@ -39,18 +43,28 @@ export function createInProcessActivities(runDir: string): InProcessActivities {
   };
 }
 
-/** Runs one activity function in an activity context (no worker, no server, no history). */
-function call<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
-  return new MockActivityEnvironment().run(fn as (input: I) => Promise<O>, input);
+/**
+ * Runs one activity function in an activity context (no worker, no server, no history). The
+ * workflow id is the branch's, as on Temporal (`takeStep` keys its completion journal by it).
+ */
+function call<I, O>(fn: (input: I) => Promise<O>, input: I, workflowId?: string): Promise<O> {
+  const info = workflowId ? { workflowExecution: { workflowId, runId: '00000000-0000-0000-0000-000000000000' } } : undefined;
+  return new MockActivityEnvironment(info).run(fn as (input: I) => Promise<O>, input);
 }
 
-/** One timed environment step: act start → step returned (the next decision can be made). */
+/**
+ * One timed environment step: from asking for the action to the moment the next decision can
+ * be made (Temporal: takeStep scheduled → the workflow task after its completion; in-process:
+ * the `takeStep` call). With one activity per step the cycle also holds the step's reflection,
+ * when one was asked: `reflect` is its request, so its simulated latency can be subtracted too.
+ */
 export interface StepTiming {
   episodeId: string;
   branchId: string;
   t: number;
   cycleMs: number;
   act: ActInput;
+  reflect: ReflectInput | null;
 }
 
 export interface InProcessEpisode {
@@ -75,7 +89,9 @@ class BranchRunner {
   rollback: BranchRequest | undefined;
   opened!: OpenEnvironmentResult;
   private trajectoryRef = '';
-  private pendingAct: { t: number; action: Text; usage: TokenUsage; startedAt: number; input: ActInput } | null = null;
+  /** `takeStep` closed the session (the branch ended with its step): nothing left to close. */
+  private closed = false;
+  private pendingAct: { t: number; action: Text; usage: TokenUsage; input: ActInput } | null = null;
   private pendingReflect: { t: number; plan: ReflectionPlan } | null = null;
 
   constructor(
@@ -94,12 +110,16 @@ class BranchRunner {
     return this.q.depth;
   }
 
+  private get workflowId(): string {
+    return `${this.episodeId}/${this.branchId}`;
+  }
+
   private get sessionId(): string {
-    return `${this.episodeId}/${this.branchId}#0`;
+    return `${this.workflowId}#0`;
   }
 
   async open(): Promise<void> {
-    this.opened = await call(this.acts.env.openEnvironment, { sessionId: this.sessionId, env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix });
+    this.opened = await call(this.acts.env.openEnvironment, { sessionId: this.sessionId, env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix }, this.workflowId);
     this.steps = this.opened.replayed.map((r, i) => ({ t: i + 1, action: this.q.prefix[i], observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: true }));
     this.trajectoryRef = this.opened.trajectoryRef;
   }
@@ -111,43 +131,79 @@ class BranchRunner {
     return this.outcome !== null;
   }
 
-  async act(): Promise<void> {
+  /** The lesson shown at step t (at τ and, with keepExperience, at every later step). */
+  private experienceAt(t: number): string | null {
+    const { leafe } = this.input;
+    const show = this.q.experience !== null && this.q.tau !== null && (t === this.q.tau || (leafe.keepExperience && t > this.q.tau));
+    return show ? this.q.experience : null;
+  }
+
+  /** What `planReflection` needs besides the step's own outcome, for the step about to be taken. */
+  private decision(): TakeStepInput['decision'] {
+    return { leafe: this.input.leafe, newSteps: this.newSteps + 1, canRequestBranches: this.canRequestBranches, requestsMade: this.requests.length, maxRequests: this.maxRequests, allowance: this.allowance };
+  }
+
+  /**
+   * One step as branch-workflow.ts takes it: ONE `takeStep` call (act, env step, reflection when
+   * due), with the same input the workflow builds, then the same bookkeeping.
+   */
+  async takeStep(): Promise<void> {
     const { leafe } = this.input;
     const t = this.steps.length + 1;
-    const showExperience = this.q.experience !== null && this.q.tau !== null && (t === this.q.tau || (leafe.keepExperience && t > this.q.tau));
+    const decision = this.decision();
+    const input: TakeStepInput = {
+      sessionId: this.sessionId,
+      t,
+      inference: this.input.inference,
+      trajectoryRef: this.trajectoryRef,
+      experience: this.experienceAt(t),
+      actSeed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
+      reflectSeed: deriveSeed(this.input.seed, this.branchId, t, 'reflect'),
+      decision,
+      lastStep: t >= leafe.horizon || this.newSteps + 1 >= this.allowance,
+    };
+    const startedAt = performance.now();
+    const taken: TakeStepResult = await call(this.acts.env.takeStep, input, this.workflowId);
+    const cycleMs = performance.now() - startedAt;
+    if (taken.closed) this.closed = true;
+    this.timings?.push({
+      episodeId: this.episodeId,
+      branchId: this.branchId,
+      t,
+      cycleMs,
+      act: { inference: input.inference, trajectoryRef: input.trajectoryRef, experience: input.experience, seed: input.actSeed },
+      reflect: taken.reflection ? { inference: input.inference, trajectoryRef: taken.outcome.trajectoryRef, seed: input.reflectSeed } : null,
+    });
+    this.usage = addUsage(this.usage, taken.actUsage);
+    const plan = this.afterStep(t, taken.action, taken.actUsage, taken.outcome, decision);
+    if (!plan) return;
+    if (!plan.due) return void (this.outcome = outcomeAfterStep(plan, false));
+    if (!taken.reflection) throw new Error(`takeStep did not reflect after step ${t} of ${this.workflowId}, but planReflection says a reflection is due`);
+    this.recordReflection(t, plan, taken.reflection);
+  }
+
+  /** Lock-step phase 1: ask for the action (the `act` activity on its own). */
+  async act(): Promise<void> {
+    const t = this.steps.length + 1;
     const input: ActInput = {
       inference: this.input.inference,
       trajectoryRef: this.trajectoryRef,
-      experience: showExperience ? this.q.experience : null,
+      experience: this.experienceAt(t),
       seed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
     };
-    const startedAt = performance.now();
-    const acted = await call(this.acts.llm.act, input);
+    const acted = await call(this.acts.llm.act, input, this.workflowId);
     this.usage = addUsage(this.usage, acted.usage);
-    this.pendingAct = { t, action: acted.action, usage: acted.usage, startedAt, input };
+    this.pendingAct = { t, action: acted.action, usage: acted.usage, input };
   }
 
-  /** Steps the environment with the pending action; decides whether a reflection is due. */
+  /** Lock-step phase 2: step the environment with the pending action; decide whether a reflection is due. */
   async step(): Promise<void> {
     const a = this.pendingAct!;
     this.pendingAct = null;
-    const r: StepOutcome = await call(this.acts.env.stepEnvironment, { sessionId: this.sessionId, action: a.action });
-    this.timings?.push({ episodeId: this.episodeId, branchId: this.branchId, t: a.t, cycleMs: performance.now() - a.startedAt, act: a.input });
-    this.trajectoryRef = r.trajectoryRef;
-    this.newSteps++;
-    this.steps.push({ t: a.t, action: a.action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage: a.usage });
-    if (r.success) return void (this.outcome = 'success');
-    // The same decision functions as workflows/branch-workflow.ts.
-    const plan = planReflection({
-      leafe: this.input.leafe,
-      newSteps: this.newSteps,
-      failed: r.failed,
-      done: r.done,
-      canRequestBranches: this.canRequestBranches,
-      requestsMade: this.requests.length,
-      maxRequests: this.maxRequests,
-      allowance: this.allowance,
-    });
+    const decision = this.decision();
+    const r: StepOutcome = await call(this.acts.env.stepEnvironment, { sessionId: this.sessionId, action: a.action }, this.workflowId);
+    const plan = this.afterStep(a.t, a.action, a.usage, r, decision);
+    if (!plan) return;
     if (plan.due) this.pendingReflect = { t: a.t, plan };
     else this.outcome = outcomeAfterStep(plan, false);
   }
@@ -156,10 +212,31 @@ class BranchRunner {
     return this.pendingReflect !== null;
   }
 
+  /** Lock-step phase 3: the due reflection (the `reflect` activity on its own). */
   async reflect(): Promise<void> {
     const { t, plan } = this.pendingReflect!;
     this.pendingReflect = null;
-    const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') });
+    const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') }, this.workflowId);
+    this.recordReflection(t, plan, reflected);
+  }
+
+  /**
+   * Records a new step (the workflow's bookkeeping after the step returned). Returns null when
+   * the branch succeeded, otherwise the reflection plan (the same decision functions as
+   * workflows/branch-workflow.ts).
+   */
+  private afterStep(t: number, action: Text, usage: TokenUsage, r: StepOutcome, decision: TakeStepInput['decision']): ReflectionPlan | null {
+    this.trajectoryRef = r.trajectoryRef;
+    this.newSteps++;
+    this.steps.push({ t, action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage });
+    if (r.success) {
+      this.outcome = 'success';
+      return null;
+    }
+    return planReflection({ ...decision, failed: r.failed, done: r.done });
+  }
+
+  private recordReflection(t: number, plan: ReflectionPlan, reflected: ReflectResult): void {
     this.usage = addUsage(this.usage, reflected.usage);
     const p = reflected.parsed;
     this.reflections.push({ afterStep: t, step: p.step, experience: p.experience, raw: reflected.raw, valid: p.valid, error: p.valid ? undefined : p.error, trigger: plan.onFailure ? 'failure' : 'interval', usage: reflected.usage });
@@ -168,8 +245,11 @@ class BranchRunner {
     if (this.outcome === 'rollback') this.rollback = this.requests[this.requests.length - 1];
   }
 
+  /** Closes the session unless `takeStep` already did (closing a missing session is harmless anyway). */
   async close(): Promise<void> {
-    await call(this.acts.env.closeEnvironment, { sessionId: this.sessionId }).catch(() => undefined);
+    if (this.closed) return;
+    this.closed = true;
+    await call(this.acts.env.closeEnvironment, { sessionId: this.sessionId }, this.workflowId).catch(() => undefined);
   }
 
   record(): BranchRecord {
@@ -241,17 +321,15 @@ class EpisodeRunner {
   }
 }
 
-/** One episode, branches one at a time, as episodeWorkflow + branchWorkflow run it. */
+/** One episode, branches one at a time, as episodeWorkflow + branchWorkflow run it: one `takeStep` per step. */
 export async function runEpisodeAsync(acts: InProcessActivities, episodeId: string, input: EpisodeInput, timings: StepTiming[] | null): Promise<InProcessEpisode> {
   const episode = new EpisodeRunner(acts, episodeId, input, timings);
   for (let branch = episode.nextBranch(); branch; branch = episode.nextBranch()) {
     await branch.open();
     try {
       while (!branch.endsBeforeAct()) {
-        await branch.act();
-        await branch.step();
+        await branch.takeStep();
         if (branch.outcome !== null) break;
-        if (branch.wantsReflection) await branch.reflect();
       }
     } finally {
       await branch.close();

@@ -32,7 +32,7 @@ export interface OverheadRow {
   temporalStepsPerSec: number;
   inProcessStepsPerSec: number;
   ratio: number;
-  /** Temporal per-step cycle time minus the simulated latency of the step's act request. */
+  /** Temporal per-step cycle time minus the simulated latency of the step's act request (and of its reflection, when the step had one). */
   overheadMsP50: number;
   overheadMsP95: number;
   /** The same for the in-process loop (HTTP, prompt rendering, artifact store, env step). */
@@ -48,8 +48,11 @@ export interface OverheadRow {
   temporalCpuBoundStepsPerSec: number;
   loadavg1: number;
   sameTrees: boolean;
-  /** Fraction of recomputed simulator request keys found in the server's counters (1 = exact). */
+  /** Fraction of recomputed simulator request keys (act and reflection, both paths) found in the server's counters (1 = exact). */
   latencyKeysMatched: number;
+  /** How many keys that fraction is over, and how many of them were reflections. */
+  latencyKeysChecked: number;
+  reflectionKeysChecked: number;
   temporal: RunSummary;
   inProcess: RunSummary;
 }
@@ -76,6 +79,7 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
     const cpu = () => sampleCpu(t.server.process.pid, sim.pid);
     const load0 = machineLoad().loadavg1;
     const temporal = await runTemporal(t, inputsFor, concurrency, `ovh${latencyMs}`, tuning, cpu);
+    const temporalSimStats = await sim.stats();
     log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s (${temporal.summary.branches} branches, ${temporal.summary.reflections} reflections, ${temporal.summary.solved} solved)`);
     const histories = await fetchHistories(t, temporal);
     const tTimings = await attachLatencies(temporalStepTimings(histories), temporal.runDir, latency);
@@ -86,7 +90,11 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
     const simStats = await sim.stats();
     log(`  in-process: ${inproc.summary.steps} steps in ${(inproc.summary.wallMs / 1000).toFixed(1)} s = ${inproc.summary.stepsPerSec.toFixed(1)} steps/s`);
     const iTimings = await attachLatencies(inproc.timings, inproc.runDir, latency);
-    const matched = iTimings.filter((s) => simStats.perKey[s.key] !== undefined).length / Math.max(1, iTimings.length);
+    // Every recomputed request key (act, and reflection when the step had one; both paths) must be
+    // one the simulator counted in that run: otherwise the latency subtracted is not the one drawn.
+    const keysOf = (steps: typeof iTimings) => steps.flatMap((s) => (s.reflectKey ? [s.key, s.reflectKey] : [s.key]));
+    const checkedKeys = [...keysOf(tTimings).map((k) => temporalSimStats.perKey[k] !== undefined), ...keysOf(iTimings).map((k) => simStats.perKey[k] !== undefined)];
+    const matched = checkedKeys.filter(Boolean).length / Math.max(1, checkedKeys.length);
 
     const tOver = tTimings.map((s) => s.cycleMs - s.latencyMs);
     const iOver = iTimings.map((s) => s.cycleMs - s.latencyMs);
@@ -97,6 +105,7 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
       return other === undefined ? [] : [s.cycleMs - other];
     });
     if (tTimings.length !== temporal.summary.steps) log(`  note: ${tTimings.length} timed steps in histories for ${temporal.summary.steps} steps`);
+    if (iTimings.length !== inproc.summary.steps) log(`  note: ${iTimings.length} timed in-process steps for ${inproc.summary.steps} steps`);
     const row: OverheadRow = {
       latencyMs,
       episodes,
@@ -117,6 +126,8 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
       loadavg1: (load0 + machineLoad().loadavg1) / 2,
       sameTrees: temporal.summary.fingerprint === inproc.summary.fingerprint,
       latencyKeysMatched: matched,
+      latencyKeysChecked: checkedKeys.length,
+      reflectionKeysChecked: [...tTimings, ...iTimings].filter((s) => s.reflectKey !== null).length,
       temporal: { ...temporal.summary, fingerprint: '' },
       inProcess: { ...inproc.summary, fingerprint: '' },
     };

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { ActInput } from '../activities/inference/inference-activities';
+import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
+import type { ActInput, ReflectInput } from '../activities/inference/inference-activities';
 import { loadTrajectory, toAgentContext } from '../activities/environment/trajectory';
 import type { SokobanEnvSpec } from '../core/env-spec';
 import { DEFAULT_SAMPLING, type InferenceSettings, type LeafeSettings } from '../core/leafe-settings';
-import { renderAgentMessages } from '../core/prompts';
+import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { LatencySpec } from '../sim/latency';
@@ -278,33 +279,51 @@ export function branchEventMix(histories: WorkflowHistory[]): Record<string, num
 }
 
 /**
- * Per-step cycle times of branchWorkflows from their histories: from the `act` activity's
- * ActivityTaskScheduled to the WorkflowTaskCompleted that follows the completion of the
- * `stepEnvironment` activity it fed (the moment the workflow has decided what to do next).
- * Same span as the in-process loop's act start → step returned. Also returns the act input.
+ * Per-step cycle times of branchWorkflows from their histories: from the `takeStep` activity's
+ * ActivityTaskScheduled to the WorkflowTaskCompleted that follows its ActivityTaskCompleted (the
+ * moment the workflow has decided what to do next). Same span as the in-process loop's
+ * `takeStep` call. Returns the step's act request and, when the step reflected (its result has a
+ * reflection), the reflection request: both latencies are in the cycle.
+ * Branches recorded before `takeStep` (act on the llm queue, then stepEnvironment) are still
+ * read: act scheduled → the workflow task after stepEnvironment completed (reflection not in it).
  */
 export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] {
   const out: StepTiming[] = [];
+  const decode = (p: temporal.api.common.v1.IPayload | null | undefined): unknown => (p ? defaultPayloadConverter.fromPayload(p) : undefined);
   for (const h of histories) {
     if (h.workflowType !== 'branchWorkflow') continue;
-    const activityOf = new Map<number, { type: string; input: unknown }>();
-    let current: { t0: number; act: ActInput; stepScheduledId: number | null; stepDone: boolean } | null = null;
-    let t = 0;
+    const episodeId = h.workflowId.slice(0, h.workflowId.lastIndexOf('/'));
+    const branchId = h.workflowId.slice(h.workflowId.lastIndexOf('/') + 1);
+    // awaitId: the scheduled event whose completion ends the step (takeStep, or stepEnvironment in the old form).
+    let current: { t0: number; t: number; act: ActInput; takeStep: TakeStepInput | null; awaitId: number | null; reflect: ReflectInput | null; done: boolean } | null = null;
+    let oldFormSteps = 0;
     for (const e of h.events) {
       const id = Number(e.eventId);
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
         const attrs = e.activityTaskScheduledEventAttributes!;
         const type = attrs.activityType?.name ?? '';
-        const input = attrs.input?.payloads?.[0] ? defaultPayloadConverter.fromPayload(attrs.input.payloads[0]) : undefined;
-        activityOf.set(id, { type, input });
-        if (type === 'act') current = { t0: timeMs(e), act: input as ActInput, stepScheduledId: null, stepDone: false };
-        else if (type === 'stepEnvironment' && current) current.stepScheduledId = id;
+        if (type === 'takeStep') {
+          const input = decode(attrs.input?.payloads?.[0]) as TakeStepInput;
+          // A takeStep scheduled again for the same step (after a lost session and a re-open) keeps the first start.
+          const t0: number = current && !current.done && current.takeStep?.t === input.t ? current.t0 : timeMs(e);
+          const act: ActInput = { inference: input.inference, trajectoryRef: input.trajectoryRef, experience: input.experience, seed: input.actSeed };
+          current = { t0, t: input.t, act, takeStep: input, awaitId: id, reflect: null, done: false };
+        } else if (type === 'act') {
+          current = { t0: timeMs(e), t: ++oldFormSteps, act: decode(attrs.input?.payloads?.[0]) as ActInput, takeStep: null, awaitId: null, reflect: null, done: false };
+        } else if (type === 'stepEnvironment' && current && !current.takeStep) {
+          current.awaitId = id;
+        }
       } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-        const sid = Number(e.activityTaskCompletedEventAttributes!.scheduledEventId);
-        if (current && current.stepScheduledId === sid) current.stepDone = true;
-      } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && current?.stepDone) {
-        t++;
-        out.push({ episodeId: h.workflowId.slice(0, h.workflowId.lastIndexOf('/')), branchId: h.workflowId.slice(h.workflowId.lastIndexOf('/') + 1), t, cycleMs: timeMs(e) - current.t0, act: current.act });
+        const attrs = e.activityTaskCompletedEventAttributes!;
+        if (current && current.awaitId === Number(attrs.scheduledEventId)) {
+          current.done = true;
+          if (current.takeStep) {
+            const result = decode(attrs.result?.payloads?.[0]) as TakeStepResult;
+            if (result.reflection) current.reflect = { inference: current.takeStep.inference, trajectoryRef: result.outcome.trajectoryRef, seed: current.takeStep.reflectSeed };
+          }
+        }
+      } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && current?.done) {
+        out.push({ episodeId, branchId, t: current.t, cycleMs: timeMs(e) - current.t0, act: current.act, reflect: current.reflect });
         current = null;
       }
     }
@@ -312,13 +331,33 @@ export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] 
   return out;
 }
 
-/** The simulated latency of each timed step's act request, recomputed from its input. */
-export async function attachLatencies(timings: StepTiming[], runDir: string, latency: LatencySpec): Promise<Array<StepTiming & { latencyMs: number; key: string }>> {
+/** The simulator's request key of an act request, recomputed from its input (sim/sim-server.ts contentKey). */
+async function actKey(store: ArtifactStore, a: ActInput): Promise<string> {
+  const trajectory = await loadTrajectory(store, a.trajectoryRef);
+  return simRequestKey(a.inference.model, renderAgentMessages(toAgentContext(trajectory, a.experience)), a.seed, false);
+}
+
+/** The same for a reflection request (rendered without the lesson, sent with a json_schema response format). */
+async function reflectKey(store: ArtifactStore, r: ReflectInput): Promise<string> {
+  const trajectory = await loadTrajectory(store, r.trajectoryRef);
+  return simRequestKey(r.inference.model, renderReflectionMessages(toAgentContext(trajectory, null)), r.seed, true);
+}
+
+export type TimedStep = StepTiming & {
+  /** Simulated latency of the step's requests: act, plus the reflection when the step had one. */
+  latencyMs: number;
+  key: string;
+  reflectKey: string | null;
+  reflectLatencyMs: number;
+};
+
+/** The simulated latency of each timed step's requests (act and, if any, reflection), recomputed from their inputs. */
+export async function attachLatencies(timings: StepTiming[], runDir: string, latency: LatencySpec): Promise<TimedStep[]> {
   const store = ArtifactStore.forRunDir(runDir);
   return mapBounded(timings, 32, async (s) => {
-    const trajectory = await loadTrajectory(store, s.act.trajectoryRef);
-    const messages = renderAgentMessages(toAgentContext(trajectory, s.act.experience));
-    const key = simRequestKey(s.act.inference.model, messages, s.act.seed, false);
-    return { ...s, key, latencyMs: simLatencyMs(latency, SIM_SEED, key) };
+    const key = await actKey(store, s.act);
+    const rKey = s.reflect ? await reflectKey(store, s.reflect) : null;
+    const reflectLatencyMs = rKey ? simLatencyMs(latency, SIM_SEED, rKey) : 0;
+    return { ...s, key, reflectKey: rKey, reflectLatencyMs, latencyMs: simLatencyMs(latency, SIM_SEED, key) + reflectLatencyMs };
   });
 }

@@ -4,8 +4,9 @@
 //
 // Runs the study in scripts/chaos/chaos-study.yaml twice on its own dev servers (temp SQLite
 // files, free ports) and a simulator in this process: undisturbed, then with the worker process
-// SIGKILLed and restarted at seeded random moments and the dev server SIGKILLed and restarted on
-// its SQLite file. Prints the kills, both dataset hashes, both Pass@k tables and EQUAL or
+// SIGKILLed and restarted at seeded random moments spread over the stages of the run (evaluate,
+// explore, evaluate of the trained model) and the dev server SIGKILLed and restarted on its
+// SQLite file. Prints the kills, both dataset hashes, both Pass@k tables and EQUAL or
 // DIFFERENT (exit code 1).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -55,7 +56,9 @@ async function main(): Promise<number> {
       cli,
       simSeed: 2024,
       simLatencyMs: 20,
-      plan: { seed, workerKills, serverKills, workerUptimeMs: { fractionOfRun: [0.3, 1.2] }, serverDowntimeMs: [500, 2_000] },
+      // Kills aimed at the stages that run branches (evaluate, explore, evaluate after training),
+      // in order and evenly: 5 worker kills = 2 + 2 + 1, the server kill after the third.
+      plan: { seed, workerKills, serverKills, workerUptimeMs: { stages: ['it0/evaluate', 'it0/explore', 'it1/evaluate'], delayMs: [300, 2_000] }, serverDowntimeMs: [500, 2_000] },
       log,
     });
     process.stdout.write(`\n${comparison.report}\n`);

@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TakeStepResult } from '../../activities/environment/take-step-activity';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../core/experiment-config';
 import { createRandom } from '../../core/random';
 import { freePort } from '../../infra/dev-server';
@@ -33,11 +35,15 @@ export interface ChaosPlan {
   workerKills: number;
   serverKills: number;
   /**
-   * Uptime of a worker before it is killed: uniform in [min, max] ms (seeded), or, as fractions
-   * [a, b], uniform in [a, b] × (undisturbed duration / (workerKills + 1)), which spreads the
-   * kills over the stages of the run.
+   * When the next kill comes. `[min, max]`: after an uptime of the (re)started worker uniform in
+   * [min, max] ms (seeded). `{ stages, delayMs }`: kill i (of N worker kills) is aimed at stage
+   * `stages[⌊i·S/N⌋]` (S stages: the kills go through them in order, evenly); it waits until a
+   * running experiment is in that stage (`it<iteration>/<stage>`, e.g. `it0/explore`) or all
+   * are past it, then a seeded delay uniform in `delayMs`. Kill moments then follow the run's
+   * own progress whatever the machine's speed (with uptimes, a quiet machine put every kill in
+   * the first stage). The dev server kill is aimed at the stage of the worker kill after it.
    */
-  workerUptimeMs: [number, number] | { fractionOfRun: [number, number] };
+  workerUptimeMs: [number, number] | { stages: string[]; delayMs: [number, number] };
   /** How long the dev server stays dead before it is restarted: uniform in [min, max] ms. */
   serverDowntimeMs: [number, number];
 }
@@ -53,8 +59,6 @@ export interface RunSettings {
   simPort: number;
   simLatencyMs: number;
   chaos?: ChaosPlan;
-  /** Duration of the undisturbed run (for uptimes given as fractions of it). */
-  referenceDurationMs?: number;
   log: (line: string) => void;
 }
 
@@ -78,17 +82,38 @@ export interface RunResult {
   explore: Array<{ method: Method; iteration: number; explore: Omit<NonNullable<IterationRecord['explore']>, 'treesRef'> | null }>;
   passAtKTable: string;
   sim: Pick<SimStatsSnapshot, 'totalRequests' | 'completedPerKey' | 'repeatedCompleted' | 'statusCounts'>;
-  /** From the branch histories. */
-  histories: { branches: number; llmActivities: number; lostLlmAttempts: number; reopens: number; workflowTaskTimeouts: number };
+  /** From the branch histories (see `branchHistoryStats`). */
+  histories: { branches: number; llmActivities: number; lostLlmAttempts: number; reusedCompletions: number; reopens: number; workflowTaskTimeouts: number };
   kills: { worker: number; server: number; postponed: number; unexpectedWorkerExits: number; log: string[] };
 }
 
 const DATASET_FILES = ['train.prompt-completion.jsonl', 'train.messages.jsonl', 'provenance.jsonl', 'stats.json'];
 /**
- * Experiment-level activities whose lost attempt Temporal notices only after minutes (timeouts
- * fixed in experimentWorkflow: distil 30 min start-to-close, deploy 10 min, train 2 min heartbeat).
+ * Experiment-level activities whose lost attempt Temporal notices only after 30 s to 2 min
+ * (timeouts fixed in experimentWorkflow: distil 30 s heartbeat, train 1 min heartbeat, deploy
+ * 2 min start-to-close): a worker kill is postponed while one is pending. The experiments of a
+ * study run side by side, so one may be in such a stage whatever stage a kill is aimed at.
  */
 const SLOW_RECOVERY_ACTIVITIES = ['distilDatasets', 'deployAdapter', 'trainAdapter'];
+
+/** Branch activities that ask the model: `takeStep` (act, env step, reflection when due) and, in older branches, `act` and `reflect`. */
+const LLM_ACTIVITIES = new Set(['takeStep', 'act', 'reflect']);
+
+/** Stages of one iteration in the order experimentWorkflow runs them; `done` ends the last one. */
+const STAGE_ORDER = ['evaluate', 'explore', 'distil', 'train', 'deploy'];
+
+/** Position of `it<n>/<stage>` in a run (for "has an experiment reached it yet"). */
+function stageRank(iteration: number, stage: string): number {
+  const i = STAGE_ORDER.indexOf(stage);
+  if (i < 0) throw new Error(`unknown stage ${JSON.stringify(stage)} (expected one of ${STAGE_ORDER.join(', ')})`);
+  return iteration * STAGE_ORDER.length + i;
+}
+
+function parseStageTarget(target: string): number {
+  const m = /^it(\d+)\/(\w+)$/.exec(target);
+  if (!m) throw new Error(`chaos plan: stage ${JSON.stringify(target)} is not of the form it<iteration>/<stage>, e.g. it0/explore`);
+  return stageRank(Number(m[1]), m[2]);
+}
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -126,18 +151,35 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const { handles } = await startStudy(client, loaded, taskQueues(prefix), sim.url, s.studyId);
     s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}); worker pid ${worker.pid}`);
 
-    const stages = async (): Promise<string> => {
-      const parts: string[] = [];
-      for (const [method, h] of handles) {
-        try {
-          const d = await withTimeout(h.describe(), 3000);
-          const stage = d.searchAttributes?.Stage?.[0];
-          parts.push(`${method}:${d.status.name === 'RUNNING' ? String(stage ?? 'starting') : d.status.name.toLowerCase()}`);
-        } catch {
-          parts.push(`${method}:?`);
-        }
+    /** Status, stage and iteration of every experiment (search attributes Stage and Iteration); status '?' = not answering. */
+    const experimentStages = async () =>
+      Promise.all(
+        [...handles].map(async ([method, h]) => {
+          try {
+            const d = await withTimeout(h.describe(), 3000);
+            const stage = d.searchAttributes?.Stage?.[0];
+            const iteration = d.searchAttributes?.Iteration?.[0];
+            return { method, running: d.status.name === 'RUNNING', status: d.status.name.toLowerCase(), stage: typeof stage === 'string' ? stage : null, iteration: typeof iteration === 'number' ? iteration : 0 };
+          } catch {
+            return { method, running: false, status: '?', stage: null, iteration: 0 };
+          }
+        }),
+      );
+
+    const stages = async (): Promise<string> =>
+      (await experimentStages()).map((e) => `${e.method}:${!e.running ? e.status : e.stage ? `it${e.iteration}/${e.stage}` : 'starting'}`).join(' ');
+
+    /**
+     * Waits (polling every 200 ms) until a running experiment is in stage `rank`, or every running
+     * experiment is past it (a kill aimed at a stage that is over comes at once, not never).
+     */
+    const untilStage = async (rank: number): Promise<void> => {
+      while (!done) {
+        const known = (await experimentStages()).filter((e) => e.running && e.stage !== null);
+        const rankOf = (e: (typeof known)[number]) => (e.stage === 'done' ? Number.POSITIVE_INFINITY : STAGE_ORDER.includes(e.stage!) ? stageRank(e.iteration, e.stage!) : -1);
+        if (known.some((e) => rankOf(e) === rank) || (known.length > 0 && known.every((e) => rankOf(e) > rank))) return;
+        await sleep(200);
       }
-      return parts.join(' ');
     };
 
     /** The slow-recovery activity pending on an experiment, if any (a kill then costs minutes). */
@@ -153,24 +195,32 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const chaos = async (plan: ChaosPlan) => {
       const rand = createRandom(plan.seed);
       const uptime = plan.workerUptimeMs;
-      if (!Array.isArray(uptime) && !s.referenceDurationMs) throw new Error('workerUptimeMs as a fraction of the run needs referenceDurationMs');
-      const range: [number, number] = Array.isArray(uptime)
-        ? uptime
-        : [uptime.fractionOfRun[0] * (s.referenceDurationMs! / (plan.workerKills + 1)), uptime.fractionOfRun[1] * (s.referenceDurationMs! / (plan.workerKills + 1))];
+      const targets = Array.isArray(uptime) ? [] : uptime.stages.map((t) => ({ name: t, rank: parseStageTarget(t) }));
+      if (!Array.isArray(uptime) && targets.length === 0) throw new Error('chaos plan: workerUptimeMs.stages is empty');
       while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
-        const wait = uniform(rand, range);
-        const until = Date.now() + wait;
-        while (!done && Date.now() < until) await sleep(50);
+        let aimedAt = '';
+        if (Array.isArray(uptime)) {
+          const until = Date.now() + uniform(rand, uptime);
+          while (!done && Date.now() < until) await sleep(50);
+        } else {
+          // The stage of the next worker kill (the last one once all worker kills are done).
+          const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
+          aimedAt = ` (aimed at ${target.name})`;
+          await untilStage(target.rank);
+          const until = Date.now() + uniform(rand, uptime.delayMs);
+          while (!done && Date.now() < until) await sleep(50);
+        }
         if (done) break;
-        // The server dies once half the worker kills are done (so workers die before and after it).
-        if (kills.server < plan.serverKills && kills.worker >= Math.floor(plan.workerKills / 2)) {
+        // The server dies once more than half the worker kills are done (so workers die before and
+        // after it; with stage-aimed kills, after a worker kill in the same stage).
+        if (kills.server < plan.serverKills && kills.worker >= Math.ceil(plan.workerKills / 2)) {
           const at = `${elapsed()} [${await stages()}]`;
           await server.sigkill();
           kills.server++;
           const down = uniform(rand, plan.serverDowntimeMs);
           await sleep(down);
           await server.start();
-          kills.log.push(`server SIGKILL #${kills.server} at ${at}; restarted on the same SQLite file after ${Math.round(down)} ms`);
+          kills.log.push(`server SIGKILL #${kills.server} at ${at}${aimedAt}; restarted on the same SQLite file after ${Math.round(down)} ms`);
           s.log(`${s.label}: ${kills.log.at(-1)}`);
           continue;
         }
@@ -196,7 +246,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
         const pid = worker.pid;
         await worker.sigkill();
         kills.worker++;
-        kills.log.push(`worker SIGKILL #${kills.worker} (pid ${pid}) at ${at}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
+        kills.log.push(`worker SIGKILL #${kills.worker} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
         s.log(`${s.label}: ${kills.log.at(-1)}`);
         await worker.start();
       }
@@ -298,29 +348,56 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
 }
 
 /**
- * From every branch history: LLM activities (act/reflect), attempts that were lost (an attempt
- * number above 1 on the started event means earlier attempts never completed), environment
- * re-opens and workflow task timeouts (a worker died holding the task).
+ * From every branch history: activities that ask the model (`takeStep`; `act`/`reflect` in older
+ * branches), their attempts that were lost, completions reused from the journal, environment
+ * re-opens (reset + replay) and workflow task timeouts (a worker died holding the task).
+ *
+ * A lost attempt started on a worker that died (or whose result never reached the server): it may
+ * have had a model request in flight that the simulator answered but nobody recorded, and that a
+ * later attempt asks again. `takeStep` asks its requests one after the other and journals each
+ * completion before going on, so one lost attempt re-asks at most one request. Lost attempts show
+ * in a history as: the attempt number on the started event of an activity that completed later
+ * (attempt n: n − 1 lost), or an activity that timed out after it had started (the last attempt
+ * was lost too), or, the usual takeStep case after a worker kill, an activity that timed out on
+ * schedule-to-start (its retry went to the dead worker's session queue) with a heartbeat or
+ * start-to-close timeout as its cause (the attempt before it was lost).
  */
 async function branchHistoryStats(client: Client): Promise<RunResult['histories']> {
-  const out = { branches: 0, llmActivities: 0, lostLlmAttempts: 0, reopens: 0, workflowTaskTimeouts: 0 };
+  const out = { branches: 0, llmActivities: 0, lostLlmAttempts: 0, reusedCompletions: 0, reopens: 0, workflowTaskTimeouts: 0 };
   for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow'` })) {
     out.branches++;
     const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
-    const llm = new Set<string>();
+    const llm = new Map<string, { type: string; started: boolean }>();
     let opens = 0;
     for (const e of history.events ?? []) {
       const sched = e.activityTaskScheduledEventAttributes;
       if (sched) {
         const type = sched.activityType?.name ?? '';
-        if (type === 'act' || type === 'reflect') {
-          llm.add(String(e.eventId));
+        if (LLM_ACTIVITIES.has(type)) {
+          llm.set(String(e.eventId), { type, started: false });
           out.llmActivities++;
         }
         if (type === 'openEnvironment') opens++;
       }
       const startedAttrs = e.activityTaskStartedEventAttributes;
-      if (startedAttrs && llm.has(String(startedAttrs.scheduledEventId))) out.lostLlmAttempts += Math.max(0, (startedAttrs.attempt ?? 1) - 1);
+      const startedOf = startedAttrs ? llm.get(String(startedAttrs.scheduledEventId)) : undefined;
+      if (startedAttrs && startedOf) {
+        startedOf.started = true;
+        out.lostLlmAttempts += Math.max(0, (startedAttrs.attempt ?? 1) - 1);
+      }
+      const timedOut = e.activityTaskTimedOutEventAttributes;
+      const timedOutOf = timedOut ? llm.get(String(timedOut.scheduledEventId)) : undefined;
+      if (timedOut && timedOutOf) {
+        // The cause is the previous attempt's failure: a timeout there means that attempt was lost.
+        const afterALostAttempt = Boolean(timedOut.failure?.cause?.timeoutFailureInfo);
+        if (timedOutOf.started || afterALostAttempt) out.lostLlmAttempts++;
+      }
+      const completed = e.activityTaskCompletedEventAttributes;
+      if (completed && llm.get(String(completed.scheduledEventId))?.type === 'takeStep') {
+        const payload = completed.result?.payloads?.[0];
+        const result = payload ? (defaultPayloadConverter.fromPayload(payload) as TakeStepResult) : undefined;
+        out.reusedCompletions += result?.reusedCompletions ?? 0;
+      }
       if (e.workflowTaskTimedOutEventAttributes) out.workflowTaskTimeouts++;
     }
     out.reopens += Math.max(0, opens - 1);
@@ -346,10 +423,12 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
 
   const lines: string[] = [];
   lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} dev server SIGKILL(s) + restart on the same SQLite file`);
-  lines.push(`  (kill moments are seeded random; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal retries those only after their 2-30 min timeouts)`);
+  lines.push(
+    `  (kill moments are seeded random, aimed at stages of the run when the plan names them; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
+  );
   for (const k of b.kills.log) lines.push(`  - ${k}`);
   lines.push(
-    `recovery seen in the chaos run's branch histories: ${b.histories.lostLlmAttempts} LLM attempts lost and retried, ${b.histories.reopens} environment re-opens (reset + replay), ${b.histories.workflowTaskTimeouts} workflow task timeouts; worker exits not caused by the script: ${b.kills.unexpectedWorkerExits}`,
+    `recovery seen in the chaos run's branch histories: ${b.histories.lostLlmAttempts} attempts of model-asking activities (takeStep) lost and retried, ${b.histories.reusedCompletions} completions reused from the completion journal instead of asked again, ${b.histories.reopens} environment re-opens (reset + replay), ${b.histories.workflowTaskTimeouts} workflow task timeouts; worker exits not caused by the script: ${b.kills.unexpectedWorkerExits}`,
   );
   lines.push(`durations: undisturbed ${(a.durationMs / 1000).toFixed(1)} s, chaos ${(b.durationMs / 1000).toFixed(1)} s`);
   lines.push('');
@@ -398,7 +477,7 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   check(missing === 0, `every request answered in the undisturbed run was answered in the chaos run (${missing} missing)`);
   check(
     extra <= b.histories.lostLlmAttempts,
-    `answers beyond the undisturbed run: ${extra}, at most the ${b.histories.lostLlmAttempts} LLM attempts whose worker died before the completion was recorded (none for a completed LLM activity)`,
+    `answers beyond the undisturbed run: ${extra}, at most the ${b.histories.lostLlmAttempts} lost takeStep attempts (each re-asks at most the one request it had in flight: completed requests are journalled and reused)`,
   );
   check(a.histories.lostLlmAttempts === 0 && a.kills.unexpectedWorkerExits === 0, `the undisturbed run lost no LLM attempt (${a.histories.lostLlmAttempts}) and no worker (${a.kills.unexpectedWorkerExits})`);
   lines.push('');
@@ -423,7 +502,7 @@ export async function crashEquivalence(params: {
   const simPort = await freePort();
   const common = { loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
   const undisturbed = await runStudyOnce({ ...common, label: 'undisturbed', dir: path.join(params.dir, 'undisturbed') });
-  const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan, referenceDurationMs: undisturbed.durationMs });
+  const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan });
   return { undisturbed, chaos, comparison: compareRuns(undisturbed, chaos) };
 }
 
