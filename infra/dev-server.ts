@@ -33,6 +33,14 @@ export interface DevServerOptions {
  */
 export const DEFAULT_SQLITE_PRAGMAS: Record<string, string> = { journal_mode: 'wal', synchronous: 'normal' };
 
+/**
+ * The dev server has one history shard, and the shard reads its transfer queue (which hands new
+ * activity and workflow tasks to matching) at most 20 times a second by default: under load every
+ * dispatch waited ~25 ms for the next read (bench: activity schedule-to-start p50 29 ms at 32
+ * concurrent branches, 3 ms with this). Reads still happen only when there are new tasks.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = { 'history.transferProcessorMaxPollRPS': 1000 };
+
 export interface DevServer {
   address: string;
   uiUrl: string | null;
@@ -93,6 +101,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   for (const [name, value] of Object.entries(options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS)) args.push('--sqlite-pragma', `${name}=${value}`);
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const logFile = options.logFile ?? `${options.dbFile}.server.log`;
   const out = openSync(logFile, 'a');
