@@ -30,10 +30,9 @@ export function sokobanSpec(count: number): SokobanEnvSpec {
 
 /**
  * Exploration settings of the workload. Reflection on an interval (every 4 new steps) rather
- * than on failure: SokobanEnvironment never sets `failed`, so `failed ?? !success` would make
- * every non-winning move a "failure" and reflect + roll back after each single step (see
- * docs/benchmarks.md). Interval reflections let branches run several steps and still spawn
- * child branches (prefix replay), so both workflow types do real work.
+ * than on failure (chosen when Sokoban still counted every non-winning move as a failure; kept so
+ * figures stay comparable across runs): branches run several steps and still spawn child
+ * branches (prefix replay), so both workflow types do real work.
  */
 export const WORKLOAD_LEAFE: LeafeSettings = {
   horizon: 24,
