@@ -38,7 +38,7 @@ export function samplingSettings(horizon: number): LeafeSettings {
 export interface InferenceSettings {
   baseUrl: string;
   model: string;
-  /** Name of the environment variable holding the API key on the llm workers (keys never go into histories). */
+  /** Name of the environment variable holding the API key on the workers that send requests (see `requestsFrom`; keys never go into histories). */
   apiKeyEnv?: string;
   temperature: number;
   topP?: number;
