@@ -12,6 +12,7 @@ import {
   attachLatencies,
   episodeInputs,
   fetchHistories,
+  hopLatencies,
   runInProcess,
   runTemporal,
   SIM_SEED,
@@ -48,6 +49,8 @@ export interface OverheadRow {
   temporalCpuBoundStepsPerSec: number;
   loadavg1: number;
   sameTrees: boolean;
+  /** Where the Temporal path's time goes between server and workers (ms, from history event times). */
+  hopsMs: ReturnType<typeof hopLatencies>;
   /** Fraction of recomputed simulator request keys (act and reflection, both paths) found in the server's counters (1 = exact). */
   latencyKeysMatched: number;
   /** How many keys that fraction is over, and how many of them were reflections. */
@@ -125,6 +128,7 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
       temporalCpuBoundStepsPerSec: temporal.cpuPerStep ? (os.cpus().length * 1000) / (temporal.cpuPerStep.server + temporal.cpuPerStep.bench + temporal.cpuPerStep.sim) : NaN,
       loadavg1: (load0 + machineLoad().loadavg1) / 2,
       sameTrees: temporal.summary.fingerprint === inproc.summary.fingerprint,
+      hopsMs: hopLatencies(histories),
       latencyKeysMatched: matched,
       latencyKeysChecked: checkedKeys.length,
       reflectionKeysChecked: [...tTimings, ...iTimings].filter((s) => s.reflectKey !== null).length,
@@ -132,6 +136,8 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
       inProcess: { ...inproc.summary, fingerprint: '' },
     };
     log(`  CPU ms/step temporal ${JSON.stringify(row.temporalCpuMsPerStep)} in-process ${JSON.stringify(row.inProcessCpuMsPerStep)}; load average ${row.loadavg1.toFixed(1)}`);
+    const h = row.hopsMs;
+    log(`  hops p50/p95 ms: activity schedule→start ${h.activityScheduleToStart.p50.toFixed(0)}/${h.activityScheduleToStart.p95.toFixed(0)}, workflow task schedule→start ${h.workflowTaskScheduleToStart.p50.toFixed(0)}/${h.workflowTaskScheduleToStart.p95.toFixed(0)}, start→complete ${h.workflowTaskStartToComplete.p50.toFixed(0)}/${h.workflowTaskStartToComplete.p95.toFixed(0)}; episode start→first step ${h.episodeStartToFirstStep.p50.toFixed(0)}/${h.episodeStartToFirstStep.p95.toFixed(0)}`);
     log(`  ratio ${row.ratio.toFixed(3)}; overhead p50 ${row.overheadMsP50.toFixed(1)} ms p95 ${row.overheadMsP95.toFixed(1)} ms (in-process ${row.inProcessOverheadMsP50.toFixed(1)}/${row.inProcessOverheadMsP95.toFixed(1)}); same trees: ${row.sameTrees}; latency keys matched ${(matched * 100).toFixed(0)}%`);
     removeDir(temporal.runDir);
     removeDir(inproc.runDir);

@@ -17,7 +17,7 @@ import type { LatencySpec } from '../sim/latency';
 import { createWorkers } from '../workers/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
 import type { EpisodeInput } from '../workflows/episode-types';
-import { cpuPer, log, mapBounded, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
+import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
 
 export const SIM_SEED = 7;
@@ -359,4 +359,59 @@ export async function attachLatencies(timings: StepTiming[], runDir: string, lat
     const reflectLatencyMs = rKey ? simLatencyMs(latency, SIM_SEED, rKey) : 0;
     return { ...s, key, reflectKey: rKey, reflectLatencyMs, latencyMs: simLatencyMs(latency, SIM_SEED, key) + reflectLatencyMs };
   });
+}
+
+/** p50/p95 (ms) of one kind of gap between history events. */
+export interface Gap {
+  p50: number;
+  p95: number;
+  n: number;
+}
+
+/**
+ * Where a step's time goes between the server and the workers, from the event times of the
+ * histories: activity schedule → start (dispatch to a worker), workflow task schedule → start
+ * (dispatch), workflow task start → complete (the worker runs the workflow code and the server
+ * records the result), and episode start → its root branch's first `takeStep` start (the start-up
+ * chain: episode task, child start, branch task, open, branch task).
+ */
+export function hopLatencies(histories: WorkflowHistory[]): Record<'activityScheduleToStart' | 'workflowTaskScheduleToStart' | 'workflowTaskStartToComplete' | 'episodeStartToFirstStep', Gap> {
+  const gaps = { activityScheduleToStart: [] as number[], workflowTaskScheduleToStart: [] as number[], workflowTaskStartToComplete: [] as number[], episodeStartToFirstStep: [] as number[] };
+  const firstStepStart = new Map<string, number>();
+  for (const h of histories) {
+    const scheduled = new Map<number, { at: number; type: string }>();
+    let wftScheduled: number | null = null;
+    let wftStarted: number | null = null;
+    for (const e of h.events) {
+      const at = timeMs(e);
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) scheduled.set(Number(e.eventId), { at, type: a.activityType?.name ?? '' });
+      const started = e.activityTaskStartedEventAttributes;
+      if (started) {
+        const s = scheduled.get(Number(started.scheduledEventId));
+        if (s) {
+          gaps.activityScheduleToStart.push(at - s.at);
+          const episodeId = h.workflowId.slice(0, h.workflowId.lastIndexOf('/'));
+          if (h.workflowType === 'branchWorkflow' && h.workflowId.endsWith('/b0') && s.type === 'takeStep' && !firstStepStart.has(episodeId)) firstStepStart.set(episodeId, at);
+        }
+      }
+      if (e.workflowTaskScheduledEventAttributes) wftScheduled = at;
+      if (e.workflowTaskStartedEventAttributes && wftScheduled !== null) {
+        gaps.workflowTaskScheduleToStart.push(at - wftScheduled);
+        wftStarted = at;
+      }
+      if (e.workflowTaskCompletedEventAttributes && wftStarted !== null) gaps.workflowTaskStartToComplete.push(at - wftStarted);
+    }
+  }
+  for (const h of histories) {
+    const first = firstStepStart.get(h.workflowId);
+    if (h.workflowType === 'episodeWorkflow' && first !== undefined && h.events[0]) gaps.episodeStartToFirstStep.push(first - timeMs(h.events[0]));
+  }
+  const summary = (v: number[]): Gap => ({ p50: round(percentile(v, 0.5), 1), p95: round(percentile(v, 0.95), 1), n: v.length });
+  return {
+    activityScheduleToStart: summary(gaps.activityScheduleToStart),
+    workflowTaskScheduleToStart: summary(gaps.workflowTaskScheduleToStart),
+    workflowTaskStartToComplete: summary(gaps.workflowTaskStartToComplete),
+    episodeStartToFirstStep: summary(gaps.episodeStartToFirstStep),
+  };
 }
