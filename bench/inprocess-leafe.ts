@@ -119,9 +119,18 @@ class BranchRunner {
   }
 
   async open(): Promise<void> {
-    this.opened = await call(this.acts.env.openEnvironment, { sessionId: this.sessionId, env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix }, this.workflowId);
-    this.steps = this.opened.replayed.map((r, i) => ({ t: i + 1, action: this.q.prefix[i], observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: true }));
-    this.trajectoryRef = this.opened.trajectoryRef;
+    this.adopt(await call(this.acts.env.openEnvironment, { sessionId: this.sessionId, env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix }, this.workflowId));
+  }
+
+  private adopt(opened: OpenEnvironmentResult): void {
+    this.opened = opened;
+    this.steps = opened.replayed.map((r, i) => ({ t: i + 1, action: this.q.prefix[i], observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: true }));
+    this.trajectoryRef = opened.trajectoryRef;
+  }
+
+  /** Whether the branch will act at once, so its first takeStep opens the session (as the workflow does). */
+  get opensWithFirstStep(): boolean {
+    return this.q.prefix.length < this.input.leafe.horizon && this.allowance > 0;
   }
 
   /** True when the branch ends before acting (horizon or budget); sets the outcome. */
@@ -147,15 +156,16 @@ class BranchRunner {
    * One step as branch-workflow.ts takes it: ONE `takeStep` call (act, env step, reflection when
    * due), with the same input the workflow builds, then the same bookkeeping.
    */
-  async takeStep(): Promise<void> {
+  async takeStep(opening = false): Promise<void> {
     const { leafe } = this.input;
-    const t = this.steps.length + 1;
+    const t = opening ? this.q.prefix.length + 1 : this.steps.length + 1;
     const decision = this.decision();
     const input: TakeStepInput = {
       sessionId: this.sessionId,
+      ...(opening ? { open: { env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix } } : {}),
       t,
       inference: this.input.inference,
-      trajectoryRef: this.trajectoryRef,
+      trajectoryRef: opening ? null : this.trajectoryRef,
       experience: this.experienceAt(t),
       actSeed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
       reflectSeed: deriveSeed(this.input.seed, this.branchId, t, 'reflect'),
@@ -165,13 +175,14 @@ class BranchRunner {
     const startedAt = performance.now();
     const taken: TakeStepResult = await call(this.acts.env.takeStep, input, this.workflowId);
     const cycleMs = performance.now() - startedAt;
+    if (taken.opened) this.adopt(taken.opened);
     if (taken.closed) this.closed = true;
     this.timings?.push({
       episodeId: this.episodeId,
       branchId: this.branchId,
       t,
       cycleMs,
-      act: { inference: input.inference, trajectoryRef: input.trajectoryRef, experience: input.experience, seed: input.actSeed },
+      act: { inference: input.inference, trajectoryRef: input.trajectoryRef ?? taken.opened!.trajectoryRef, experience: input.experience, seed: input.actSeed },
       reflect: taken.reflection ? { inference: input.inference, trajectoryRef: taken.outcome.trajectoryRef, seed: input.reflectSeed } : null,
     });
     this.usage = addUsage(this.usage, taken.actUsage);
@@ -325,12 +336,10 @@ class EpisodeRunner {
 export async function runEpisodeAsync(acts: InProcessActivities, episodeId: string, input: EpisodeInput, timings: StepTiming[] | null): Promise<InProcessEpisode> {
   const episode = new EpisodeRunner(acts, episodeId, input, timings);
   for (let branch = episode.nextBranch(); branch; branch = episode.nextBranch()) {
-    await branch.open();
     try {
-      while (!branch.endsBeforeAct()) {
-        await branch.takeStep();
-        if (branch.outcome !== null) break;
-      }
+      if (branch.opensWithFirstStep) await branch.takeStep(true);
+      else await branch.open();
+      while (branch.outcome === null && !branch.endsBeforeAct()) await branch.takeStep();
     } finally {
       await branch.close();
     }

@@ -305,7 +305,8 @@ export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] 
           const input = decode(attrs.input?.payloads?.[0]) as TakeStepInput;
           // A takeStep scheduled again for the same step (after a lost session and a re-open) keeps the first start.
           const t0: number = current && !current.done && current.takeStep?.t === input.t ? current.t0 : timeMs(e);
-          const act: ActInput = { inference: input.inference, trajectoryRef: input.trajectoryRef, experience: input.experience, seed: input.actSeed };
+          // An opening step (input.open) renders from the opened trajectory, known at its completion.
+          const act: ActInput = { inference: input.inference, trajectoryRef: input.trajectoryRef ?? '', experience: input.experience, seed: input.actSeed };
           current = { t0, t: input.t, act, takeStep: input, awaitId: id, reflect: null, done: false };
         } else if (type === 'act') {
           current = { t0: timeMs(e), t: ++oldFormSteps, act: decode(attrs.input?.payloads?.[0]) as ActInput, takeStep: null, awaitId: null, reflect: null, done: false };
@@ -318,6 +319,7 @@ export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] 
           current.done = true;
           if (current.takeStep) {
             const result = decode(attrs.result?.payloads?.[0]) as TakeStepResult;
+            if (result.opened) current.act = { ...current.act, trajectoryRef: result.opened.trajectoryRef };
             if (result.reflection) current.reflect = { inference: current.takeStep.inference, trajectoryRef: result.outcome.trajectoryRef, seed: current.takeStep.reflectSeed };
           }
         }

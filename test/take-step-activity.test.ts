@@ -42,7 +42,7 @@ async function openSession(sessionId: string) {
   return run(acts.openEnvironment, { sessionId, env: CODE_ENV, taskId, seed: 1, replay: [] });
 }
 
-function firstStep(sessionId: string, trajectoryRef: string): TakeStepInput {
+function firstStep(sessionId: string, trajectoryRef: string | null): TakeStepInput {
   const leafe = { ...DEFAULT_LEAFE_SETTINGS, reflectOnFailure: true };
   return {
     sessionId,
@@ -123,4 +123,32 @@ test('RequestLimiter keeps at most `limit` calls in flight and runs them all', a
   expect(results).toEqual([0, 1, 2, 3, 4, 5, 6]);
   expect(peak).toBe(2);
   expect(() => new RequestLimiter(0)).toThrow(/got 0, expected an integer ≥ 1/);
+});
+
+test('an opening takeStep resets + replays, takes the step, and closes what it opened when the attempt fails', async () => {
+  const [taskId] = await firstTasks(1);
+  const before = await run(acts.openSessionCount, undefined);
+  const opening = { ...firstStep('s-open', null), open: { env: CODE_ENV, taskId, seed: 1, replay: [] } };
+  const taken = await run(acts.takeStep, opening);
+  expect(taken.opened?.sessionQueue).toBe('test-session');
+  expect(taken.opened?.replayed).toEqual([]);
+  expect(taken.outcome.trajectoryRef).not.toBe(taken.opened?.trajectoryRef);
+  if (!taken.closed) await run(acts.closeEnvironment, { sessionId: 's-open' });
+
+  // The model rejects the request (unknown model, HTTP 404) after the session was opened: the
+  // attempt fails and leaves no session behind (a retry could run on another worker).
+  const rejected = { ...opening, sessionId: 's-open-fails', inference: simInference(sim.url, 'no-such-model') };
+  const err = await run(acts.takeStep, rejected).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect((err as ApplicationFailure).type).toBe('InferenceRequestRejected');
+  expect(await run(acts.openSessionCount, undefined)).toBe(before);
+
+  // A replay that does not end right before step t is refused.
+  const skewed = await run(acts.takeStep, { ...opening, sessionId: 's-open-skew', t: 3 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect((skewed as ApplicationFailure).message).toContain('step 3 cannot follow a replay of 0 actions');
 });

@@ -1,11 +1,12 @@
 import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { StepOutcome } from '../activities/environment/environment-activities';
+import type { OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
+import type { TakeStepResult } from '../activities/environment/take-step-activity';
 import type { InferenceActivities, ReflectResult } from '../activities/inference/inference-activities';
 import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { outcomeAfterStep, planReflection } from '../core/branch-decisions';
-import { EnvironmentSession } from './environment-session';
+import { EnvironmentSession, LLM_RETRY } from './environment-session';
 import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
 
 /**
@@ -19,8 +20,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
     taskQueue: input.queues.llm,
     startToCloseTimeout: timeouts.llmStartToCloseMs,
     heartbeatTimeout: timeouts.llmHeartbeatMs ?? 20_000,
-    // maximumAttempts 0 means unlimited, which Temporal expresses by leaving it out.
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(timeouts.llmMaxAttempts > 0 ? { maximumAttempts: timeouts.llmMaxAttempts } : {}) },
+    retry: LLM_RETRY(timeouts),
   });
   const session = new EnvironmentSession(workflowInfo().workflowId, {
     env: input.env,
@@ -34,7 +34,30 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   // step instead of 12–18. Branches recorded before it, and inference kept on the llm workers
   // by setting, use one activity per call.
   const oneActivityPerStep = input.inference.requestsFrom !== 'llm-workers' && patched('take-step');
-  const opened = await session.open(input.prefix);
+
+  /** What step t asks for (the lesson is shown at τ and, by setting, at every later step). */
+  const stepInput = (t: number, newStepsSoFar: number, requestsMade: number) => ({
+    t,
+    inference: input.inference,
+    experience: input.experience !== null && input.tau !== null && (t === input.tau || (leafe.keepExperience && t > input.tau)) ? input.experience : null,
+    actSeed: deriveSeed(input.seed, input.branchId, t, 'act'),
+    reflectSeed: deriveSeed(input.seed, input.branchId, t, 'reflect'),
+    decision: { leafe, newSteps: newStepsSoFar + 1, canRequestBranches: input.canRequestBranches, requestsMade, maxRequests: input.maxRequests, allowance: input.allowance },
+    // The branch ends after this step whatever it gives: horizon or budget reached.
+    lastStep: t >= leafe.horizon || newStepsSoFar + 1 >= input.allowance,
+  });
+
+  // A branch that will act opens its session with its first step: one activity and one workflow
+  // task less per branch (what a burst of episode starts waits on).
+  let first: TakeStepResult | null = null;
+  let opened: OpenEnvironmentResult;
+  if (oneActivityPerStep && input.prefix.length < leafe.horizon && input.allowance > 0) {
+    const r = await session.openAndTakeStep(input.prefix, stepInput(input.prefix.length + 1, 0, 0));
+    opened = r.opened;
+    first = r;
+  } else {
+    opened = await session.open(input.prefix);
+  }
   const steps: StepRecord[] = opened.replayed.map((r, i) => ({
     t: i + 1,
     action: input.prefix[i],
@@ -64,24 +87,15 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         break;
       }
       const t = steps.length + 1;
-      // The lesson is shown at τ and (setting) at every later step of this branch.
-      const showExperience = input.experience !== null && input.tau !== null && (t === input.tau || (leafe.keepExperience && t > input.tau));
-      const experience = showExperience ? input.experience : null;
-      const decision = { leafe, newSteps: newSteps + 1, canRequestBranches: input.canRequestBranches, requestsMade: requests.length, maxRequests: input.maxRequests, allowance: input.allowance };
+      const ask = stepInput(t, newSteps, requests.length);
+      const { experience, decision } = ask;
       let acted: { action: Text; usage: TokenUsage };
       let r: StepOutcome;
       let reflected: ReflectResult | null = null;
       if (oneActivityPerStep) {
         // Act, step and (when due) reflect in one activity on the session's worker.
-        const taken = await session.takeStep({
-          t,
-          inference: input.inference,
-          experience,
-          actSeed: deriveSeed(input.seed, input.branchId, t, 'act'),
-          reflectSeed: deriveSeed(input.seed, input.branchId, t, 'reflect'),
-          decision,
-          lastStep: t >= leafe.horizon || newSteps + 1 >= input.allowance,
-        });
+        const taken = first ?? (await session.takeStep(ask));
+        first = null;
         acted = { action: taken.action, usage: taken.actUsage };
         r = taken.outcome;
         reflected = taken.reflection;

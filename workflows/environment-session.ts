@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
@@ -6,6 +6,9 @@ import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '
 import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
 
 const SESSION_LOST = 'SessionLost';
+
+/** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */
+export const LLM_RETRY = (t: EpisodeTimeouts): RetryPolicy => ({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(t.llmMaxAttempts > 0 ? { maximumAttempts: t.llmMaxAttempts } : {}) });
 
 /**
  * An open environment seen from a workflow. Steps go to the worker holding the session; when
@@ -56,6 +59,35 @@ export class EnvironmentSession {
       if (result.closed) this.current = null;
       return result;
     }, isSessionGone);
+  }
+
+  /**
+   * A branch's first step: open the session (reset + replay `prefix`) and take the step in one
+   * activity on any env worker. Retries may land on another worker, which opens afresh (the
+   * failed attempt closes what it opened); completions are reused from the journal.
+   */
+  async openAndTakeStep(prefix: Text[], input: Omit<TakeStepInput, 'sessionId' | 'trajectoryRef' | 'open'>): Promise<TakeStepResult & { opened: OpenEnvironmentResult }> {
+    const t = this.params.timeouts;
+    const { takeStep } = proxyActivities<EnvironmentActivities>({
+      taskQueue: this.params.envQueue,
+      // The replay of a long prefix, two model requests and a step.
+      startToCloseTimeout: 3_600_000 + 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
+      heartbeatTimeout: t.llmHeartbeatMs ?? 20_000,
+      retry: LLM_RETRY(t),
+    });
+    const sessionId = `${this.id}#${this.reopens}`;
+    const result = await takeStep({
+      ...input,
+      sessionId,
+      trajectoryRef: null,
+      open: { env: this.params.env, taskId: this.params.taskId, seed: this.params.seed, replay: prefix },
+    });
+    const opened = result.opened;
+    if (!opened) throw ApplicationFailure.nonRetryable(`takeStep with open for ${this.id} returned no opened session`, 'InconsistentStep');
+    this.current = result.closed ? null : opened;
+    this.actions.push(...prefix, result.action);
+    this.lastTrajectoryRef = result.outcome.trajectoryRef;
+    return { ...result, opened };
   }
 
   private async withReopen<T>(attempt: (session: OpenEnvironmentResult) => Promise<T>, lost: (err: unknown) => boolean): Promise<T> {
@@ -110,8 +142,7 @@ export class EnvironmentSession {
       // Two model requests (act, reflect) and one env step, each retried separately inside it.
       startToCloseTimeout: 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
       heartbeatTimeout: t.llmHeartbeatMs ?? 20_000,
-      // maximumAttempts 0 means unlimited, which Temporal expresses by leaving it out.
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(t.llmMaxAttempts > 0 ? { maximumAttempts: t.llmMaxAttempts } : {}) },
+      retry: LLM_RETRY(t),
     });
     return takeStep;
   }

@@ -61,6 +61,7 @@ export function createEnvironmentActivities(deps: EnvironmentActivityDeps) {
   const sessions = new SessionRegistry(deps.store, new RequestLimiter(limits.envSteps));
   const takeStep = createTakeStepActivity({
     store: deps.store,
+    sessionQueue: deps.sessionQueue,
     sessions,
     inference: deps.inference ?? createInferenceClient(),
     journal: deps.journal,
@@ -71,16 +72,7 @@ export function createEnvironmentActivities(deps: EnvironmentActivityDeps) {
     takeStep,
 
     async openEnvironment(input: OpenEnvironmentInput): Promise<OpenEnvironmentResult> {
-      const replay = await Promise.all(input.replay.map((a) => deps.store.resolve(a)));
-      const opened = await sessions.open(input.sessionId, input.env, input.taskId, input.seed, replay);
-      return {
-        sessionId: input.sessionId,
-        sessionQueue: deps.sessionQueue,
-        instructions: await deps.store.toText(opened.instructions),
-        observation: await deps.store.toText(opened.observation),
-        replayed: opened.replayed,
-        trajectoryRef: opened.trajectoryRef,
-      };
+      return sessions.openFor(input, deps.sessionQueue);
     },
 
     async stepEnvironment(input: { sessionId: string; action: Text }): Promise<StepOutcome> {

@@ -5,7 +5,7 @@ import { providerFor } from '../../envs/registry';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { RequestLimiter } from '../inference/request-limiter';
 import { saveTrajectory, type Trajectory } from './trajectory';
-import type { StepOutcome } from './environment-activities';
+import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
 export const SESSION_LOST = 'SessionLost';
@@ -59,6 +59,20 @@ export class SessionRegistry {
   expectStep(sessionId: string, t: number): void {
     const taken = this.require(sessionId).trajectory.steps.length;
     if (taken !== t - 1 && taken !== t) throw ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
+  }
+
+  /** `open` for an activity: texts resolved from and stored to the artifact store, and the queue of this worker. */
+  async openFor(input: OpenEnvironmentInput, sessionQueue: string): Promise<OpenEnvironmentResult> {
+    const replay = await Promise.all(input.replay.map((a) => this.store.resolve(a)));
+    const opened = await this.open(input.sessionId, input.env, input.taskId, input.seed, replay);
+    return {
+      sessionId: input.sessionId,
+      sessionQueue,
+      instructions: await this.store.toText(opened.instructions),
+      observation: await this.store.toText(opened.observation),
+      replayed: opened.replayed,
+      trajectoryRef: opened.trajectoryRef,
+    };
   }
 
   /**

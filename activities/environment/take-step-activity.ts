@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { outcomeAfterStep, planReflection, type AfterStep } from '../../core/branch-decisions';
 import type { InferenceSettings } from '../../core/leafe-settings';
 import type { Text } from '../../core/text';
@@ -8,17 +8,23 @@ import type { CompletionJournal } from '../inference/completion-journal';
 import type { Completion, InferenceClient, ReflectionCompletion } from '../inference/inference-client';
 import type { ReflectResult } from '../inference/inference-activities';
 import type { RequestLimiter } from '../inference/request-limiter';
-import type { StepOutcome } from './environment-activities';
+import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
 
 export interface TakeStepInput {
   sessionId: string;
+  /**
+   * A branch's first step also opens its session (reset + replay of the prefix) on whichever env
+   * worker takes the activity from the shared queue: one activity and one workflow task less per
+   * branch. Later steps go to the queue of the worker holding the session and leave this out.
+   */
+  open?: Omit<OpenEnvironmentInput, 'sessionId'>;
   /** 1-based index of the step: the session has taken t − 1 steps (replayed ones included). */
   t: number;
   inference: InferenceSettings;
-  /** Trajectory hash before the step: the act prompt h_t is rendered from it. */
-  trajectoryRef: string;
+  /** Trajectory hash before the step: the act prompt h_t is rendered from it (null with `open`: the opened one). */
+  trajectoryRef: string | null;
   /** The lesson, when it is shown at this step. */
   experience: string | null;
   actSeed: number;
@@ -39,6 +45,8 @@ export interface TakeStepResult {
   closed: boolean;
   /** Completions taken from the journal instead of asked again (a retried attempt). */
   reusedCompletions: number;
+  /** With `open`: the opened session (its queue, the initial observation, the replayed steps). */
+  opened?: OpenEnvironmentResult;
 }
 
 /**
@@ -49,21 +57,39 @@ export interface TakeStepResult {
  * touched, so a retry (a 500 during the reflection, a lost worker) never asks a completed
  * request again, and a retry of a step already taken returns that step's outcome.
  */
-export function createTakeStepActivity(deps: { store: ArtifactStore; sessions: SessionRegistry; inference: InferenceClient; journal: CompletionJournal; llmLimiter: RequestLimiter }) {
+export function createTakeStepActivity(deps: {
+  store: ArtifactStore;
+  /** This worker's own queue, returned when takeStep opens the session. */
+  sessionQueue: string;
+  sessions: SessionRegistry;
+  inference: InferenceClient;
+  journal: CompletionJournal;
+  llmLimiter: RequestLimiter;
+}) {
   return async function takeStep(input: TakeStepInput): Promise<TakeStepResult> {
     const ctx = Context.current();
     const workflowId = ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
     const signal = ctx.cancellationSignal;
     const beat = setInterval(() => ctx.heartbeat({ t: input.t }), 2000);
+    let opened: OpenEnvironmentResult | undefined;
     try {
       const { inference: s } = input;
-      // A lost session is reported before the model is asked: the workflow re-opens it sooner.
-      deps.sessions.expectStep(input.sessionId, input.t);
+      let before: string;
+      if (input.open) {
+        if (input.open.replay.length !== input.t - 1) throw ApplicationFailure.nonRetryable(`takeStep: step ${input.t} cannot follow a replay of ${input.open.replay.length} actions`, 'InconsistentStep');
+        opened = await deps.sessions.openFor({ ...input.open, sessionId: input.sessionId }, deps.sessionQueue);
+        before = opened.trajectoryRef;
+      } else {
+        if (input.trajectoryRef === null) throw ApplicationFailure.nonRetryable('takeStep: trajectoryRef is null and there is no session to open', 'InconsistentStep');
+        // A lost session is reported before the model is asked: the workflow re-opens it sooner.
+        deps.sessions.expectStep(input.sessionId, input.t);
+        before = input.trajectoryRef;
+      }
       let reused = 0;
       const acted = await deps.journal.once<Completion>(
-        { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: input.trajectoryRef, experience: input.experience, model: s.model },
+        { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: before, experience: input.experience, model: s.model },
         async () => {
-          const trajectory = await loadTrajectory(deps.store, input.trajectoryRef);
+          const trajectory = await loadTrajectory(deps.store, before);
           return deps.llmLimiter.run(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
         },
       );
@@ -87,7 +113,11 @@ export function createTakeStepActivity(deps: { store: ArtifactStore; sessions: S
 
       const ends = outcome.success || input.lastStep || (plan !== null && outcomeAfterStep(plan, reflection?.parsed.valid ?? false) !== null);
       if (ends) await deps.sessions.close(input.sessionId).catch(() => undefined);
-      return { action: await deps.store.toText(acted.completion.content), actUsage: acted.completion.usage, outcome, reflection, closed: ends, reusedCompletions: reused };
+      return { action: await deps.store.toText(acted.completion.content), actUsage: acted.completion.usage, outcome, reflection, closed: ends, reusedCompletions: reused, opened };
+    } catch (err) {
+      // A retry of an opening step may run on another worker: do not leave this session behind.
+      if (opened) await deps.sessions.close(input.sessionId).catch(() => undefined);
+      throw err;
     } finally {
       clearInterval(beat);
     }

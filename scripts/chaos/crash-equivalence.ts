@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TakeStepResult } from '../../activities/environment/take-step-activity';
+import type { TakeStepInput, TakeStepResult } from '../../activities/environment/take-step-activity';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../core/experiment-config';
 import { createRandom } from '../../core/random';
 import { freePort } from '../../infra/dev-server';
@@ -377,7 +377,10 @@ async function branchHistoryStats(client: Client): Promise<RunResult['histories'
           llm.set(String(e.eventId), { type, started: false });
           out.llmActivities++;
         }
-        if (type === 'openEnvironment') opens++;
+        // A branch's first takeStep opens its session too (input.open); later opens are re-opens.
+        const firstInput = sched.input?.payloads?.[0];
+        const opensSession = type === 'takeStep' && firstInput ? (defaultPayloadConverter.fromPayload(firstInput) as TakeStepInput).open !== undefined : false;
+        if (type === 'openEnvironment' || opensSession) opens++;
       }
       const startedAttrs = e.activityTaskStartedEventAttributes;
       const startedOf = startedAttrs ? llm.get(String(startedAttrs.scheduledEventId)) : undefined;
