@@ -16,14 +16,13 @@
  *   (open, act, step, reflect), the synchronous rollout loop of common agent-RL frameworks. Its
  *   phases are separate by definition, so it calls `act`, `stepEnvironment` and `reflect`.
  */
-import { outcomeAfterStep, planReflection, type ReflectionPlan } from '../core/branch-decisions';
+import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection, type BranchAsking, type ReflectionPlan, type StepAsk } from '../core/branch-decisions';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import { createEnvironmentActivities } from '../activities/environment/environment-activities';
 import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
 import type { ActInput, InferenceActivities, ReflectInput, ReflectResult } from '../activities/inference/inference-activities';
 import { createInferenceActivities } from '../activities/inference/inference-activities';
-import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
@@ -91,8 +90,8 @@ class BranchRunner {
   private trajectoryRef = '';
   /** `takeStep` closed the session (the branch ended with its step): nothing left to close. */
   private closed = false;
-  private pendingAct: { t: number; action: Text; usage: TokenUsage; input: ActInput } | null = null;
-  private pendingReflect: { t: number; plan: ReflectionPlan } | null = null;
+  private pendingAct: { ask: StepAsk; action: Text; usage: TokenUsage; input: ActInput } | null = null;
+  private pendingReflect: { ask: StepAsk; plan: ReflectionPlan } | null = null;
 
   constructor(
     private readonly acts: InProcessActivities,
@@ -130,7 +129,18 @@ class BranchRunner {
 
   /** Whether the branch will act at once, so its first takeStep opens the session (as the workflow does). */
   get opensWithFirstStep(): boolean {
-    return this.q.prefix.length < this.input.leafe.horizon && this.allowance > 0;
+    return actsAfterReplay(this.asking, this.q.prefix.length);
+  }
+
+  /** The branch as `askForStep` sees it (the fields of a branch workflow's input). */
+  private get asking(): BranchAsking {
+    const { leafe, seed } = this.input;
+    return { leafe, seed, branchId: this.branchId, tau: this.q.tau, experience: this.q.experience, canRequestBranches: this.canRequestBranches, maxRequests: this.maxRequests, allowance: this.allowance };
+  }
+
+  /** What step t asks for, as branch-workflow.ts computes it. */
+  private ask(t: number): StepAsk {
+    return askForStep(this.asking, t, this.newSteps, this.requests.length);
   }
 
   /** True when the branch ends before acting (horizon or budget); sets the outcome. */
@@ -140,37 +150,20 @@ class BranchRunner {
     return this.outcome !== null;
   }
 
-  /** The lesson shown at step t (at τ and, with keepExperience, at every later step). */
-  private experienceAt(t: number): string | null {
-    const { leafe } = this.input;
-    const show = this.q.experience !== null && this.q.tau !== null && (t === this.q.tau || (leafe.keepExperience && t > this.q.tau));
-    return show ? this.q.experience : null;
-  }
-
-  /** What `planReflection` needs besides the step's own outcome, for the step about to be taken. */
-  private decision(): TakeStepInput['decision'] {
-    return { leafe: this.input.leafe, newSteps: this.newSteps + 1, canRequestBranches: this.canRequestBranches, requestsMade: this.requests.length, maxRequests: this.maxRequests, allowance: this.allowance };
-  }
-
   /**
    * One step as branch-workflow.ts takes it: ONE `takeStep` call (act, env step, reflection when
    * due), with the same input the workflow builds, then the same bookkeeping.
    */
   async takeStep(opening = false): Promise<void> {
-    const { leafe } = this.input;
     const t = opening ? this.q.prefix.length + 1 : this.steps.length + 1;
-    const decision = this.decision();
+    const ask = this.ask(t);
+    const { decision } = ask;
     const input: TakeStepInput = {
+      ...ask,
       sessionId: this.sessionId,
       ...(opening ? { open: { env: this.input.env, taskId: this.input.taskId, seed: this.input.seed, replay: this.q.prefix } } : {}),
-      t,
       inference: this.input.inference,
       trajectoryRef: opening ? null : this.trajectoryRef,
-      experience: this.experienceAt(t),
-      actSeed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
-      reflectSeed: deriveSeed(this.input.seed, this.branchId, t, 'reflect'),
-      decision,
-      lastStep: t >= leafe.horizon || this.newSteps + 1 >= this.allowance,
     };
     const startedAt = performance.now();
     const taken: TakeStepResult = await call(this.acts.env.takeStep, input, this.workflowId);
@@ -195,27 +188,21 @@ class BranchRunner {
 
   /** Lock-step phase 1: ask for the action (the `act` activity on its own). */
   async act(): Promise<void> {
-    const t = this.steps.length + 1;
-    const input: ActInput = {
-      inference: this.input.inference,
-      trajectoryRef: this.trajectoryRef,
-      experience: this.experienceAt(t),
-      seed: deriveSeed(this.input.seed, this.branchId, t, 'act'),
-    };
+    const ask = this.ask(this.steps.length + 1);
+    const input: ActInput = { inference: this.input.inference, trajectoryRef: this.trajectoryRef, experience: ask.experience, seed: ask.actSeed };
     const acted = await call(this.acts.llm.act, input, this.workflowId);
     this.usage = addUsage(this.usage, acted.usage);
-    this.pendingAct = { t, action: acted.action, usage: acted.usage, input };
+    this.pendingAct = { ask, action: acted.action, usage: acted.usage, input };
   }
 
   /** Lock-step phase 2: step the environment with the pending action; decide whether a reflection is due. */
   async step(): Promise<void> {
     const a = this.pendingAct!;
     this.pendingAct = null;
-    const decision = this.decision();
     const r: StepOutcome = await call(this.acts.env.stepEnvironment, { sessionId: this.sessionId, action: a.action }, this.workflowId);
-    const plan = this.afterStep(a.t, a.action, a.usage, r, decision);
+    const plan = this.afterStep(a.ask.t, a.action, a.usage, r, a.ask.decision);
     if (!plan) return;
-    if (plan.due) this.pendingReflect = { t: a.t, plan };
+    if (plan.due) this.pendingReflect = { ask: a.ask, plan };
     else this.outcome = outcomeAfterStep(plan, false);
   }
 
@@ -225,10 +212,10 @@ class BranchRunner {
 
   /** Lock-step phase 3: the due reflection (the `reflect` activity on its own). */
   async reflect(): Promise<void> {
-    const { t, plan } = this.pendingReflect!;
+    const { ask, plan } = this.pendingReflect!;
     this.pendingReflect = null;
-    const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: deriveSeed(this.input.seed, this.branchId, t, 'reflect') }, this.workflowId);
-    this.recordReflection(t, plan, reflected);
+    const reflected = await call(this.acts.llm.reflect, { inference: this.input.inference, trajectoryRef: this.trajectoryRef, seed: ask.reflectSeed }, this.workflowId);
+    this.recordReflection(ask.t, plan, reflected);
   }
 
   /**
@@ -236,7 +223,7 @@ class BranchRunner {
    * the branch succeeded, otherwise the reflection plan (the same decision functions as
    * workflows/branch-workflow.ts).
    */
-  private afterStep(t: number, action: Text, usage: TokenUsage, r: StepOutcome, decision: TakeStepInput['decision']): ReflectionPlan | null {
+  private afterStep(t: number, action: Text, usage: TokenUsage, r: StepOutcome, decision: StepAsk['decision']): ReflectionPlan | null {
     this.trajectoryRef = r.trajectoryRef;
     this.newSteps++;
     this.steps.push({ t, action, observation: r.observation, feedback: r.feedback, reward: r.reward, done: r.done, success: r.success, replayed: false, usage });

@@ -2,11 +2,10 @@ import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@tem
 import type { OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import type { TakeStepResult } from '../activities/environment/take-step-activity';
 import type { InferenceActivities, ReflectResult } from '../activities/inference/inference-activities';
-import { deriveSeed } from '../core/random';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
-import { outcomeAfterStep, planReflection } from '../core/branch-decisions';
-import { EnvironmentSession, LLM_RETRY } from './environment-session';
+import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection } from '../core/branch-decisions';
+import { EnvironmentSession, LLM_RETRY, llmHeartbeatTimeout } from './environment-session';
 import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
 
 /**
@@ -19,7 +18,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   const llm = proxyActivities<InferenceActivities>({
     taskQueue: input.queues.llm,
     startToCloseTimeout: timeouts.llmStartToCloseMs,
-    heartbeatTimeout: timeouts.llmHeartbeatMs ?? 20_000,
+    heartbeatTimeout: llmHeartbeatTimeout(timeouts),
     retry: LLM_RETRY(timeouts),
   });
   const session = new EnvironmentSession(workflowInfo().workflowId, {
@@ -35,23 +34,13 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
   // by setting, use one activity per call.
   const oneActivityPerStep = input.inference.requestsFrom !== 'llm-workers' && patched('take-step');
 
-  /** What step t asks for (the lesson is shown at τ and, by setting, at every later step). */
-  const stepInput = (t: number, newStepsSoFar: number, requestsMade: number) => ({
-    t,
-    inference: input.inference,
-    experience: input.experience !== null && input.tau !== null && (t === input.tau || (leafe.keepExperience && t > input.tau)) ? input.experience : null,
-    actSeed: deriveSeed(input.seed, input.branchId, t, 'act'),
-    reflectSeed: deriveSeed(input.seed, input.branchId, t, 'reflect'),
-    decision: { leafe, newSteps: newStepsSoFar + 1, canRequestBranches: input.canRequestBranches, requestsMade, maxRequests: input.maxRequests, allowance: input.allowance },
-    // The branch ends after this step whatever it gives: horizon or budget reached.
-    lastStep: t >= leafe.horizon || newStepsSoFar + 1 >= input.allowance,
-  });
+  const stepInput = (t: number, newStepsSoFar: number, requestsMade: number) => ({ ...askForStep(input, t, newStepsSoFar, requestsMade), inference: input.inference });
 
   // A branch that will act opens its session with its first step: one activity and one workflow
   // task less per branch (what a burst of episode starts waits on).
   let first: TakeStepResult | null = null;
   let opened: OpenEnvironmentResult;
-  if (oneActivityPerStep && input.prefix.length < leafe.horizon && input.allowance > 0) {
+  if (oneActivityPerStep && actsAfterReplay(input, input.prefix.length)) {
     const r = await session.openAndTakeStep(input.prefix, stepInput(input.prefix.length + 1, 0, 0));
     opened = r.opened;
     first = r;
@@ -100,7 +89,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         r = taken.outcome;
         reflected = taken.reflection;
       } else {
-        acted = await llm.act({ inference: input.inference, trajectoryRef, experience, seed: deriveSeed(input.seed, input.branchId, t, 'act') });
+        acted = await llm.act({ inference: input.inference, trajectoryRef, experience, seed: ask.actSeed });
         r = await session.step(acted.action);
       }
       usage = addUsage(usage, acted.usage);
@@ -115,7 +104,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
       let valid = false;
       if (plan.due) {
         if (!oneActivityPerStep) {
-          reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: deriveSeed(input.seed, input.branchId, t, 'reflect') });
+          reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: ask.reflectSeed });
         } else if (!reflected) {
           throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, 'InconsistentStep');
         }

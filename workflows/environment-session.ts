@@ -8,6 +8,9 @@ import type { TakeStepInput, TakeStepResult } from '../activities/environment/ta
 const SESSION_LOST = 'SessionLost';
 
 /** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */
+/** A dead worker is noticed after this long without heartbeats (older histories lack the setting). */
+export const llmHeartbeatTimeout = (t: EpisodeTimeouts): number => t.llmHeartbeatMs ?? 20_000;
+
 export const LLM_RETRY = (t: EpisodeTimeouts): RetryPolicy => ({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', ...(t.llmMaxAttempts > 0 ? { maximumAttempts: t.llmMaxAttempts } : {}) });
 
 /**
@@ -72,7 +75,7 @@ export class EnvironmentSession {
       taskQueue: this.params.envQueue,
       // The replay of a long prefix, two model requests and a step.
       startToCloseTimeout: 3_600_000 + 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
-      heartbeatTimeout: t.llmHeartbeatMs ?? 20_000,
+      heartbeatTimeout: llmHeartbeatTimeout(t),
       retry: LLM_RETRY(t),
     });
     const sessionId = `${this.id}#${this.reopens}`;
@@ -139,9 +142,9 @@ export class EnvironmentSession {
     const { takeStep } = proxyActivities<EnvironmentActivities>({
       taskQueue: queue,
       scheduleToStartTimeout: t.sessionScheduleToStartMs,
-      // Two model requests (act, reflect) and one env step, each retried separately inside it.
+      // Two model requests (act, reflect) and one env step; a retry repeats the attempt (journalled completions are reused).
       startToCloseTimeout: 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
-      heartbeatTimeout: t.llmHeartbeatMs ?? 20_000,
+      heartbeatTimeout: llmHeartbeatTimeout(t),
       retry: LLM_RETRY(t),
     });
     return takeStep;
@@ -170,10 +173,7 @@ function isSessionGone(err: unknown): boolean {
   return cause instanceof ApplicationFailure && cause.type === SESSION_LOST;
 }
 
+/** The per-call path: stepEnvironment is not retried, so any retryable failure means re-open too. */
 function isSessionLost(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure)) return false;
-  const cause = err.cause;
-  if (cause instanceof TimeoutFailure) return true;
-  if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST || !cause.nonRetryable;
-  return true;
+  return isSessionGone(err) || (err instanceof ActivityFailure && !(err.cause instanceof ApplicationFailure && err.cause.nonRetryable));
 }

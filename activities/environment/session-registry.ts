@@ -10,6 +10,10 @@ import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from '.
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
 export const SESSION_LOST = 'SessionLost';
 
+function notAtStep(sessionId: string, taken: number, t: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
+}
+
 interface Session {
   env: Environment;
   trajectory: Trajectory;
@@ -50,7 +54,8 @@ export class SessionRegistry {
       replayed.push(await this.record(session, action, await this.stepLimiter.run(() => env.step(action))));
       Context.current().heartbeat({ replayed: i + 1, of: replay.length });
     }
-    session.trajectoryRef = await saveTrajectory(this.store, session.trajectory);
+    // Each replayed step stored the trajectory already; a fresh one is stored here.
+    if (replay.length === 0) session.trajectoryRef = await saveTrajectory(this.store, session.trajectory);
     this.sessions.set(sessionId, session);
     return { instructions, observation, replayed, trajectoryRef: session.trajectoryRef };
   }
@@ -58,7 +63,7 @@ export class SessionRegistry {
   /** Fails fast (SessionLost) unless the session is here and can take step t (or has just taken it). */
   expectStep(sessionId: string, t: number): void {
     const taken = this.require(sessionId).trajectory.steps.length;
-    if (taken !== t - 1 && taken !== t) throw ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
+    if (taken !== t - 1 && taken !== t) throw notAtStep(sessionId, taken, t);
   }
 
   /** `open` for an activity: texts resolved from and stored to the artifact store, and the queue of this worker. */
@@ -84,12 +89,8 @@ export class SessionRegistry {
     const session = this.require(sessionId);
     const run = session.lock.then(async () => {
       const taken = session.trajectory.steps.length;
-      if (t !== undefined && session.last?.t === t && taken === t) {
-        if (session.last.action === action) return session.last.outcome;
-      }
-      if (t !== undefined && taken !== t - 1) {
-        throw ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
-      }
+      if (t !== undefined && taken === t && session.last?.t === t && session.last.action === action) return session.last.outcome;
+      if (t !== undefined && taken !== t - 1) throw notAtStep(sessionId, taken, t);
       let result: StepResult;
       try {
         result = await this.stepLimiter.run(() => session.env.step(action));

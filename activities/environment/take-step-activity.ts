@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { outcomeAfterStep, planReflection, type AfterStep } from '../../core/branch-decisions';
+import { outcomeAfterStep, planReflection, type StepAsk } from '../../core/branch-decisions';
 import type { InferenceSettings } from '../../core/leafe-settings';
 import type { Text } from '../../core/text';
 import type { TokenUsage } from '../../core/tree';
@@ -12,7 +12,7 @@ import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from '.
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
 
-export interface TakeStepInput {
+export interface TakeStepInput extends StepAsk {
   sessionId: string;
   /**
    * A branch's first step also opens its session (reset + replay of the prefix) on whichever env
@@ -20,19 +20,9 @@ export interface TakeStepInput {
    * branch. Later steps go to the queue of the worker holding the session and leave this out.
    */
   open?: Omit<OpenEnvironmentInput, 'sessionId'>;
-  /** 1-based index of the step: the session has taken t − 1 steps (replayed ones included). */
-  t: number;
   inference: InferenceSettings;
   /** Trajectory hash before the step: the act prompt h_t is rendered from it (null with `open`: the opened one). */
   trajectoryRef: string | null;
-  /** The lesson, when it is shown at this step. */
-  experience: string | null;
-  actSeed: number;
-  reflectSeed: number;
-  /** What `planReflection` needs besides the step's own outcome (newSteps counts this step). */
-  decision: Omit<AfterStep, 'failed' | 'done'>;
-  /** The branch ends after this step whatever it gives (horizon or budget): close the session then. */
-  lastStep: boolean;
 }
 
 export interface TakeStepResult {
