@@ -7,11 +7,13 @@
  *   3. history cost per environment step, per workflow type
  *   4. code sandbox throughput
  *
- *   npm run bench [-- --json] [-- --quick] [--only overhead,ceiling,utilisation,sandbox]
+ *   npm run -s bench -- [--json] [--json-out FILE] [--quick] [--only overhead,ceiling,utilisation,sandbox]
  *
- * Logs go to stderr; stdout gets the table, or exactly one JSON object with --json.
+ * Logs go to stderr; stdout gets the table, or exactly one JSON object with --json (use
+ * `npm run -s` so npm adds no banner). --json-out FILE also writes that object to FILE.
  * See docs/benchmarks.md for definitions and measured numbers.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { LeafeSettings } from '../core/leafe-settings';
@@ -65,7 +67,7 @@ const QUICK: Config = {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, 'json-out': { type: 'string' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
     strict: true,
   });
   const config = values.quick ? QUICK : FULL;
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
   const result = {
     kind: 'leafe-bench (simulator numbers: scripted stand-in for an LLM, not a model)',
     date: startedAt.toISOString(),
-    command: `npm run bench --${values.json ? ' --json' : ''}${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}`,
+    command: `npm run -s bench --${values.json ? ' --json' : ''}${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}`,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavgAtStart: round(loadAtStart, 1), loadavgAtEnd: round(os.loadavg()[0], 1) },
     workload: { env: 'sokoban 7x7, 2 boxes (generated)', leafe: config.leafe, concurrentBranches: config.concurrency },
     overhead: overhead.map((r) => ({ ...r, ...roundAll(r) })),
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
     elapsedSec: round((performance.now() - t0) / 1000, 1),
   };
   log(`done in ${result.elapsedSec} s`);
+  if (values['json-out']) writeFileSync(values['json-out'], `${JSON.stringify(result, null, 2)}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(table(result));
 }

