@@ -9,6 +9,7 @@ import { registerRunCommand } from './run-command';
 import { registerSchemaCommand } from './schema-command';
 import { registerRunsCommand } from './runs-command';
 import { registerServerCommand } from './server-command';
+import { registerSetupCommand } from './setup-command';
 import { registerStatusCommand } from './status-command';
 import { registerTraceCommand } from './trace-command';
 import { registerTreeCommand } from './tree-command';
@@ -26,6 +27,7 @@ registerTreeCommand(program);
 registerTraceCommand(program);
 registerArchiveCommand(program);
 registerSchemaCommand(program);
+registerSetupCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`leafe: ${err instanceof Error ? err.message : String(err)}\n`);

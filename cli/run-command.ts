@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
 import { passAtKTable } from '../report/study-summary';
 import { startLocalRuntime } from './local-runtime';
+import { ensureLocalVllm } from './local-vllm';
 import { experimentLink, startStudy, waitForStudy } from './study';
 
 export interface RunOptions {
@@ -14,6 +15,8 @@ export interface RunOptions {
 /** Launches a study from a loaded spec; with `wait`, shows progress and prints the summary. */
 export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<void> {
   const { config } = loaded;
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const vllm = loaded.localVllm ? await ensureLocalVllm(loaded.localVllm, config.runDir, log) : null;
   const runtime = await startLocalRuntime({
     runDir: config.runDir,
     sim: loaded.simulator.enabled
@@ -25,6 +28,9 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
           capacity: loaded.simulator.capacity,
         }
       : undefined,
+  }).catch(async (err: unknown) => {
+    await vllm?.stop();
+    throw err;
   });
   try {
     const studyId = opts.id ?? `${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
@@ -34,20 +40,22 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
       process.stderr.write(`leafe: started ${method} experiment ${id}${link ? `  ${link}` : ''}\n`);
     }
     // In-process workers and the simulator live in this process: leaving would stop the run.
-    const mustWait = opts.wait || runtime.ownsWork;
+    const mustWait = opts.wait || runtime.ownsWork || vllm !== null;
     if (!mustWait) {
       process.stdout.write(opts.json ? `${JSON.stringify({ studyId, experiments: record.experiments })}\n` : `study ${studyId} started; follow it with: leafe status ${Object.values(record.experiments)[0]}\n`);
       return;
     }
-    if (!opts.wait) process.stderr.write('leafe: this process runs the workers (embedded mode), so it waits for the study to finish\n');
+    if (!opts.wait) process.stderr.write(`leafe: this process runs the ${runtime.ownsWork ? 'workers (embedded mode)' : 'local vLLM'}, so it waits for the study to finish\n`);
     const summary = await waitForStudy(record, handles, !opts.json || process.stderr.isTTY);
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       if (summary.simulator) process.stdout.write('Model: the built-in SIMULATOR (scripted stand-in, not a model). These numbers test the pipeline only.\n');
+      else process.stdout.write(`Model: ${config.inference.model} at ${config.inference.baseUrl} (real inference).\n`);
       process.stdout.write(`\n${passAtKTable(summary)}\n\nreport: ${summary.reportPath}\n`);
     }
   } finally {
     await runtime.close();
+    await vllm?.stop();
   }
 }
 

