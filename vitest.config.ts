@@ -6,6 +6,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // Real-model tests need `leafe setup real` and the whole machine: `npm run test:real`.
+    exclude: ['test/real/**', 'node_modules/**'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
     maxWorkers: 2,

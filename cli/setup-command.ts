@@ -19,7 +19,7 @@ export function registerSetupCommand(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify({ ...report, seconds }, null, 2)}\n`);
         else process.stdout.write(`real-model environment ready in ${seconds} s: ${report.env.root} (${(report.diskBytes / 2 ** 30).toFixed(1)} GiB)\n`);
       } catch (err) {
-        if (err instanceof RealEnvError) throw new Error(`setup real: ${err.message}`);
+        if (err instanceof RealEnvError) throw new Error(`setup real: ${err.message}`, { cause: err });
         throw err;
       }
     });

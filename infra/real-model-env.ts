@@ -146,6 +146,8 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
     run(log, python, ['-m', 'venv', tmp]);
     const pip = [path.join(tmp, 'bin', 'python'), '-m', 'pip'] as const;
     const quiet = ['--disable-pip-version-check', '--progress-bar', 'off', '-q'];
+    // The lock was made with this pip; older pips resolve some markers differently.
+    run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, 'pip==26.3']);
     const def = DEFINITION[device];
     for (const f of def.locked) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
     for (const f of def.noDeps) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
@@ -165,7 +167,7 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
   }
   const diskBytes = duBytes(root);
   writeFileSync(path.join(root, READY), `${JSON.stringify({ device, readyAt: new Date().toISOString(), diskBytes }, null, 2)}\n`);
-  log(`leafe setup: ready; ${(diskBytes / 2 ** 30).toFixed(1)} GiB on disk at ${root} (pip's own download cache is extra, under ~/.cache/pip)`);
+  log(`leafe setup: ready; ${(diskBytes / 2 ** 30).toFixed(1)} GiB on disk at ${root}`);
   return { env, steps, diskBytes };
 }
 

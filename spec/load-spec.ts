@@ -140,7 +140,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       try {
         realEnv ??= findRealEnv(device);
       } catch (err) {
-        throw new Error(`${field}: ${(err as Error).message}`);
+        throw new Error(`${field}: ${(err as Error).message}`, { cause: err });
       }
       return realEnv;
     };

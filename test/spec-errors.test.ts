@@ -95,3 +95,38 @@ test('every example spec under examples/ loads', async () => {
     expect(loaded.config.evalTasks.length, f).toBeGreaterThan(0);
   }
 });
+
+const REAL = {
+  ...GOOD,
+  inference: { kind: 'vllm', model: 'smollm2-135m-instruct' },
+  trainer: { kind: 'command', template: path.join(PROJECT_ROOT, 'examples', 'trainers', 'trl-sft-cpu.yaml'), baseModel: 'smollm2-135m-instruct', python: 'leafe-real' },
+  deploy: { kind: 'vllm-lora' },
+};
+
+test('inference.kind vllm: an unknown model is named with the models leafe provisions', async () => {
+  const problems = await problemsOf({ ...REAL, inference: { kind: 'vllm', model: 'gpt-9' } });
+  expect(problems).toEqual(['inference.model: got "gpt-9"; expected a model leafe provisions (smollm2-135m-instruct)']);
+});
+
+test('inference.kind vllm without `leafe setup real` says which command provisions it', async () => {
+  const before = process.env.LEAFE_REAL_CACHE;
+  process.env.LEAFE_REAL_CACHE = mkdtempSync(path.join(os.tmpdir(), 'leafe-no-real-'));
+  try {
+    const problems = await problemsOf(REAL);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^inference: The real-model environment \(cpu\) is not provisioned at .*; run `npx leafe setup real`/);
+  } finally {
+    if (before === undefined) delete process.env.LEAFE_REAL_CACHE;
+    else process.env.LEAFE_REAL_CACHE = before;
+  }
+});
+
+test('deploy vllm-lora needs a baseUrl unless leafe runs the vLLM itself', async () => {
+  const problems = await problemsOf({ ...GOOD, inference: { kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'm' }, trainer: { kind: 'command', command: ['true'], baseModel: 'm' }, deploy: { kind: 'vllm-lora' } });
+  expect(problems).toEqual(['deploy.baseUrl: got nothing; expected the vLLM server URL (it defaults to the local server only when inference.kind is "vllm")']);
+});
+
+test('a provisioned model name as trainer.baseModel needs trainer.python leafe-real', async () => {
+  const problems = await problemsOf({ ...GOOD, inference: { kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'm' }, trainer: { kind: 'command', command: ['true'], baseModel: 'smollm2-135m-instruct' }, deploy: { kind: 'vllm-lora', baseUrl: 'http://127.0.0.1:8000/v1' } });
+  expect(problems[0]).toMatch(/^trainer\.baseModel: got "smollm2-135m-instruct", a model leafe provisions; expected trainer\.python: leafe-real/);
+});

@@ -122,6 +122,8 @@ describe('progress parser', () => {
     expect(parseProgressLine("{'loss': 0.5123, 'grad_norm': 1.2, 'learning_rate': 1e-06, 'epoch': 0.5}")).toEqual({ loss: 0.5123, learningRate: 1e-6, epoch: 0.5 });
     expect(parseProgressLine(' 30%|███       | 12/40 [00:05<00:11,  2.40it/s]')).toEqual({ step: 12, totalSteps: 40 });
     expect(parseProgressLine('step 7/100 loss=0.3')).toEqual({ step: 7, totalSteps: 100 });
+    // transformers 5 / TRL 1.16 print the metric values as quoted strings (seen on the real trainer).
+    expect(parseProgressLine("{'loss': '1.711', 'grad_norm': '2.624', 'learning_rate': '0.0001', 'entropy': '2.091', 'mean_token_accuracy': '0.5932', 'num_tokens': '321', 'epoch': '0.25'}")).toEqual({ loss: 1.711, learningRate: 1e-4, epoch: 0.25 });
     expect(parseProgressLine('Map: 100%|██████████| 1000/1000 [00:00<00:00, 9000.00 examples/s]')).toBeNull();
     expect(parseProgressLine('Loading checkpoint shards: 100%|██████████| 4/4 [00:03<00:00,  1.1it/s]')).toBeNull();
     expect(parseProgressLine('hello')).toBeNull();

@@ -1,7 +1,7 @@
 /**
  * Training progress from a trainer's console output. Recognises what HF Trainer (TRL,
  * LLaMA-Factory) prints: the logged metrics dict `{'loss': 0.5, 'learning_rate': 1e-06,
- * 'epoch': 0.5}`, the tqdm training bar ` 30%|███  | 12/40 [00:05<00:11, 2.4it/s]`, and a plain
+ * 'epoch': 0.5}` (transformers 5 quotes the values: `{'loss': '1.711', 'epoch': '0.25'}`), the tqdm training bar ` 30%|███  | 12/40 [00:05<00:11, 2.4it/s]`, and a plain
  * `step 12/40` for user scripts. Pure string handling: no I/O.
  */
 
@@ -20,7 +20,8 @@ export interface Progress {
 export type ProgressUpdate = Partial<Pick<Progress, 'step' | 'totalSteps' | 'epoch' | 'loss' | 'learningRate'>>;
 
 const NUM = String.raw`(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)`;
-const metric = (name: string) => new RegExp(String.raw`['"]${name}['"]\s*:\s*${NUM}`);
+// transformers >= 5 prints the values as strings formatted with :.4g ({'loss': '1.711', ...}).
+const metric = (name: string) => new RegExp(String.raw`['"]${name}['"]\s*:\s*['"]?${NUM}['"]?`);
 const LOSS = metric('loss');
 const LR = metric('learning_rate');
 const EPOCH = metric('epoch');
