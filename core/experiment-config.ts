@@ -12,7 +12,8 @@ export type Method = 'leafe' | 'rft' | 'base';
 export interface DistilSettings {
   /** A counterfactual sample counts only if its branch succeeded (the paper leaves it open). */
   requireSuccess: boolean;
-  rehearsalFraction: number;
+  /** Unset: the method's default (leafe 0.2, rft 1: RFT trains on every successful step). */
+  rehearsalFraction?: number;
   /** Weight of L_reh against L_cf. */
   beta: number;
 }

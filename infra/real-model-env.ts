@@ -20,7 +20,7 @@ const DEFINITION: Record<RealDevice, { locked: string[]; noDeps: string[]; resol
   // torch==2.13.0+cpu, which PyPI does not serve (the lock has torch==2.13.0 instead).
   cpu: { locked: ['requirements-real.lock'], noDeps: ['requirements-real-nodeps.txt'], resolve: [] },
   // CUDA (a GPU box): the `vllm` package and its own torch, resolved by pip from top-level pins. Not run here.
-  cuda: { locked: [], noDeps: [], resolve: ['requirements-real-cuda.txt'] },
+  cuda: { locked: [], noDeps: ['requirements-real-cuda-nodeps.txt'], resolve: ['requirements-real-cuda.txt'] },
 };
 
 const CONVERTER = 'convert_model.py';

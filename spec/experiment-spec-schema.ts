@@ -118,9 +118,13 @@ export const experimentSpecSchema = z
       .strict()
       .default({}),
     distil: z
-      .object({ requireSuccess: z.boolean().default(true), rehearsalFraction: probability.default(0.2), beta: z.number().nonnegative().default(1) })
+      .object({
+        requireSuccess: z.boolean().default(true),
+        rehearsalFraction: probability.optional().describe('share of successful steps kept for D_reh; default per method: 0.2 for leafe, 1 for rft (all successful steps)'),
+        beta: z.number().nonnegative().default(1),
+      })
       .strict()
-      .default({ requireSuccess: true, rehearsalFraction: 0.2, beta: 1 }),
+      .default({ requireSuccess: true, beta: 1 }),
     trainer: trainerSchema,
     deploy: deploySchema,
     evaluation: z
