@@ -24,16 +24,20 @@
  *
  * Why the ratio is below 1: in A, each branch is a chain request -> environment step (running
  * the candidate program against the tests in a sandbox) -> Temporal round trips (activity
- * completion, workflow task, next activity) -> next request, and an episode's branches run one
- * after another where they depend on a reflection. Between two requests of a branch the server
- * has nothing from that branch, so with C episodes at most C requests are in flight and usually
- * fewer. B sends the same requests with no environment steps and no dependencies: as soon as one
- * ends, the next starts, so C requests are (almost) always in flight. The gap is the share of
- * server capacity that leafe's orchestration and the environment leave unused at this
- * concurrency; it shrinks as C grows (more branches in flight hide each branch's gaps).
+ * completion, workflow task, next activity) -> next request; and an episode's branches run one
+ * after another (each a child workflow that opens a new sandbox session and replays its prefix
+ * before its first request). Between two requests of an episode the server has nothing from that
+ * episode, so with C episodes at most C requests are in flight and often fewer. B sends the same
+ * requests with no environment steps, no Temporal and no dependencies between them: as soon as one
+ * ends the next starts, so C requests are in flight until the list runs out. The gap is the share
+ * of server capacity that leafe's orchestration and the environment leave unused at concurrency C.
+ * Decode time per request dominates on a CPU server, so the gap is small there; a faster server
+ * (GPU) makes the same fixed per-step cost weigh more.
  *
- * Caveats: small models decode fast, so the gaps weigh more than they would with a large model;
- * anything else using the CPU at the same time (another vLLM, say) slows both phases.
+ * Caveats: anything else using the CPU at the same time (another vLLM, say) slows both phases,
+ * and unevenly if its load changes between them. The tail of each phase (the last episodes or
+ * requests, fewer than C in flight) is counted in both. Requests are seeded, so B normally gets
+ * the very replies A got (reported as "identical replies") and both phases decode the same tokens.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';

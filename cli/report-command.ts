@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { ARCHIVE_DIR } from '../activities/store/archive-activity';
+import { safeFileName } from '../infra/atomic-file';
+import { stageTimings, type StageTiming } from '../report/stage-timings';
 import type { ExperimentSummary } from '../core/experiment-config';
 import { defaultRunDir } from '../infra/paths';
 import { passAtKTable } from '../report/study-summary';
@@ -26,7 +31,13 @@ export function registerReportCommand(program: Command): void {
           if (description.status.name !== 'COMPLETED') throw new Error(`experiment ${experimentId} is ${description.status.name}; a report needs it COMPLETED (see \`leafe status ${experimentId}\`)`);
           summaries.push((await handle.result()) as ExperimentSummary);
         }
-        const summary = await writeReport(opts.runDir, study?.studyId ?? id, summaries, study?.simulator ?? false);
+        // Stage wall times come from the archived histories (`leafe archive`), when there are any.
+        const timings = new Map<string, StageTiming[]>();
+        for (const experimentId of experimentIds) {
+          const index = path.join(opts.runDir, ARCHIVE_DIR, safeFileName(experimentId), 'index.json');
+          if (existsSync(index)) timings.set(experimentId, await stageTimings(index));
+        }
+        const summary = await writeReport(opts.runDir, study?.studyId ?? id, summaries, study?.simulator ?? false, timings);
         process.stdout.write(`${passAtKTable(summary)}\n\nreport: ${summary.reportPath}\n`);
       } finally {
         await runtime.close();

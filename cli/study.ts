@@ -6,6 +6,7 @@ import type { ExperimentInput, ExperimentSummary, Method } from '../core/experim
 import { archiveExperiment } from '../activities/store/archive-activity';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
+import { stageTimings, type StageTiming } from '../report/stage-timings';
 import { writeReport } from '../report/write-report';
 import type { StudySummary } from '../report/study-summary';
 import type { TaskQueues } from '../workers/task-queues';
@@ -99,14 +100,18 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
   try {
     const summaries: ExperimentSummary[] = [];
     for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
-    const report = await writeReport(record.runDir, record.studyId, summaries, record.simulator);
-    // The audit trail: every closed experiment's histories go to <runDir>/archive/<id>/.
-    // A failed export does not undo a finished study: it is reported, and `leafe archive <id>` retries it.
+    // The audit trail: every closed experiment's histories go to <runDir>/archive/<id>/ (the
+    // report's stage wall times are read back from them). A failed export does not undo a
+    // finished study: it is reported, and `leafe archive <id>` retries it.
+    const timings = new Map<string, StageTiming[]>();
     for (const handle of handles.values()) {
-      await archiveExperiment({ workflows: handle.client, experimentId: handle.workflowId, runDir: record.runDir }).catch((err: unknown) =>
-        process.stderr.write(`leafe: archiving ${handle.workflowId} failed (${err instanceof Error ? err.message : String(err)}); retry with: leafe archive ${handle.workflowId}\n`),
-      );
+      await archiveExperiment({ workflows: handle.client, experimentId: handle.workflowId, runDir: record.runDir })
+        .then(async (archived) => timings.set(handle.workflowId, await stageTimings(archived.indexFile)))
+        .catch((err: unknown) =>
+          process.stderr.write(`leafe: archiving ${handle.workflowId} failed (${err instanceof Error ? err.message : String(err)}); retry with: leafe archive ${handle.workflowId}\n`),
+        );
     }
+    const report = await writeReport(record.runDir, record.studyId, summaries, record.simulator, timings);
     return report;
   } finally {
     clearInterval(timer);

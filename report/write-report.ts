@@ -5,6 +5,7 @@ import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import { passAtKChart, type Curve } from './pass-at-k-chart';
 import { passAtKTable, studySummary, type StudySummary } from './study-summary';
+import type { StageTiming } from './stage-timings';
 import { treeStats } from './tree-stats';
 
 async function loadTrees(store: ArtifactStore, treesRef: string): Promise<EpisodeTree[]> {
@@ -16,7 +17,7 @@ async function loadTrees(store: ArtifactStore, treesRef: string): Promise<Episod
  * Writes `<runDir>/reports/<studyId>/report.md` and `pass-at-k.svg`: Pass@k per method and
  * iteration, the curves, exploration tree statistics and token usage.
  */
-export async function writeReport(runDir: string, studyId: string, summaries: ExperimentSummary[], simulator: boolean): Promise<StudySummary> {
+export async function writeReport(runDir: string, studyId: string, summaries: ExperimentSummary[], simulator: boolean, timings: Map<string, StageTiming[]> = new Map()): Promise<StudySummary> {
   const dir = path.join(runDir, 'reports', studyId);
   await mkdir(dir, { recursive: true });
   const reportPath = path.join(dir, 'report.md');
@@ -33,6 +34,7 @@ export async function writeReport(runDir: string, studyId: string, summaries: Ex
 
   const lines: string[] = [`# Study ${studyId}`, ''];
   if (simulator) lines.push('> **The model here is the built-in simulator** (a scripted stand-in for an LLM and a trainer). These numbers test the pipeline; they are not model results.', '');
+  else lines.push(`> Model: \`${summaries[0]?.iterations[0]?.model ?? '?'}\` (real inference) at iteration 0, then the LoRA adapters listed under "Training data and models".`, '');
   lines.push(`Environment: \`${summary.env}\`. Experiments: ${Object.entries(summary.experiments).map(([m, id]) => `${m} = \`${id}\``).join(', ')}.`, '');
   lines.push('## Pass@k', '', '```', passAtKTable(summary), '```', '', '![Pass@k curves](pass-at-k.svg)', '');
   lines.push('## Per-task successes (last iteration)', '');
@@ -52,6 +54,17 @@ export async function writeReport(runDir: string, studyId: string, summaries: Ex
   for (const s of summaries) {
     for (const r of s.iterations) {
       lines.push(`| ${s.method} | ${r.iteration} | \`${r.model}\` | ${r.dataset?.cf ?? '-'} | ${r.dataset?.reh ?? '-'} | ${r.dataset ? `\`${r.dataset.sha256.slice(0, 12)}\`` : '-'} | ${r.deploy ? `\`${r.deploy.model}\`` : '-'} | ${r.usage.promptTokens} / ${r.usage.completionTokens} |`);
+    }
+  }
+  if (timings.size > 0) {
+    const stages = ['evaluate', 'explore', 'distil', 'train', 'deploy'] as const;
+    lines.push('', '## Wall time per stage (seconds, from the archived histories)', '', `| method | iter | ${stages.join(' | ')} |`, `|---|---|${stages.map(() => '---').join('|')}|`);
+    for (const s of summaries) {
+      const t = timings.get(s.experimentId) ?? [];
+      for (const r of s.iterations) {
+        const cell = (stage: (typeof stages)[number]) => t.find((x) => x.iteration === r.iteration && x.stage === stage)?.seconds.toFixed(0) ?? '-';
+        lines.push(`| ${s.method} | ${r.iteration} | ${stages.map(cell).join(' | ')} |`);
+      }
     }
   }
   lines.push('');
