@@ -50,6 +50,7 @@ import { deriveSeed } from '../core/random';
 import type { EpisodeTree } from '../core/tree';
 import { loadTrajectory, toAgentContext } from '../activities/environment/trajectory';
 import type { CompletionKey } from '../activities/inference/completion-journal';
+import { REFLECTION_FORMAT } from '../activities/inference/inference-client';
 import { startLocalRuntime, type LocalRuntime } from '../cli/local-runtime';
 import { providerFor } from '../envs/registry';
 import { ArtifactStore } from '../infra/artifact-store';
@@ -67,17 +68,6 @@ const SEED = 1;
 const LEAFE: LeafeSettings = { ...DEFAULT_LEAFE_SETTINGS, horizon: 2, budget: 6, maxDepth: 2, maxBranches: 4, reflectOnFailure: true };
 const SAMPLING = { temperature: 0.7, maxTokens: 256, timeoutMs: 120_000 } as const;
 
-/** Same shape as activities/inference/inference-client.ts (not exported there). */
-const REFLECTION_SCHEMA = {
-  type: 'object',
-  properties: { step: { type: 'integer', minimum: 1 }, experience: { type: 'string' } },
-  required: ['step', 'experience'],
-  additionalProperties: false,
-} as const;
-const REFLECTION_FORMAT: OpenAI.Chat.ChatCompletionCreateParams['response_format'] = {
-  type: 'json_schema',
-  json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
-};
 
 // ---------------------------------------------------------------------------------------------
 // vLLM's Prometheus endpoint

@@ -7,12 +7,18 @@ import { toAgentContext, type Trajectory } from '../environment/trajectory';
 import { classifyInferenceError } from './openai-errors';
 
 /** JSON schema sent as `response_format`; vLLM enforces it with guided decoding. */
-const REFLECTION_SCHEMA = {
+export const REFLECTION_SCHEMA = {
   type: 'object',
   properties: { step: { type: 'integer', minimum: 1 }, experience: { type: 'string' } },
   required: ['step', 'experience'],
   additionalProperties: false,
 } as const;
+
+/** The `response_format` of every reflection request. */
+export const REFLECTION_FORMAT: OpenAI.Chat.ChatCompletionCreateParams['response_format'] = {
+  type: 'json_schema',
+  json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
+};
 
 export interface Completion {
   content: string;
@@ -70,10 +76,7 @@ export function createInferenceClient() {
 
     /** A reflection (τ, e) on the trajectory so far, asked for as JSON. */
     async reflect(s: InferenceSettings, trajectory: Trajectory, seed: number, signal?: AbortSignal): Promise<ReflectionCompletion> {
-      const c = await complete(s, renderReflectionMessages(toAgentContext(trajectory, null)), seed, signal, {
-        type: 'json_schema',
-        json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
-      });
+      const c = await complete(s, renderReflectionMessages(toAgentContext(trajectory, null)), seed, signal, REFLECTION_FORMAT);
       return { ...c, parsed: parseReflection(c.content, trajectory.steps.length) };
     },
   };
