@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isListening } from '../infra/dev-server';
-import { startVllmServer, type VllmServer } from '../infra/vllm-server';
+import { listServedModels, startVllmServer, type VllmServer } from '../infra/vllm-server';
 import type { LocalVllmSpec } from '../spec/load-spec';
 
 /**
@@ -10,9 +10,7 @@ import type { LocalVllmSpec } from '../spec/load-spec';
  */
 export async function ensureLocalVllm(spec: LocalVllmSpec, runDir: string, log: (l: string) => void): Promise<VllmServer | null> {
   if (await isListening(`127.0.0.1:${spec.port}`)) {
-    const models = await fetch(`${spec.baseUrl}/models`, { signal: AbortSignal.timeout(5000) })
-      .then(async (r) => (r.ok ? (((await r.json()) as { data?: Array<{ id: string }> }).data ?? []) : []))
-      .catch(() => []);
+    const models = await listServedModels(spec.baseUrl);
     if (models.some((m) => m.id === spec.servedName)) {
       log(`leafe: reusing the vLLM already serving ${spec.servedName} at ${spec.baseUrl}`);
       return null;

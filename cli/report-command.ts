@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ARCHIVE_DIR } from '../activities/store/archive-activity';
-import { safeFileName } from '../infra/atomic-file';
+import { ARCHIVE_INDEX_FILE, archiveDirOf } from '../activities/store/archive-activity';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
 import type { ExperimentSummary } from '../core/experiment-config';
 import { defaultRunDir } from '../infra/paths';
@@ -34,7 +33,7 @@ export function registerReportCommand(program: Command): void {
         // Stage wall times come from the archived histories (`leafe archive`), when there are any.
         const timings = new Map<string, StageTiming[]>();
         for (const experimentId of experimentIds) {
-          const index = path.join(opts.runDir, ARCHIVE_DIR, safeFileName(experimentId), 'index.json');
+          const index = path.join(archiveDirOf(opts.runDir, experimentId), ARCHIVE_INDEX_FILE);
           if (existsSync(index)) timings.set(experimentId, await stageTimings(index));
         }
         const summary = await writeReport(opts.runDir, study?.studyId ?? id, summaries, study?.simulator ?? false, timings);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from './paths';
@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from './paths';
  */
 export type RealDevice = 'cpu' | 'cuda';
 
-export const PYTHON_DIR = path.join(PROJECT_ROOT, 'python');
+const PYTHON_DIR = path.join(PROJECT_ROOT, 'python');
 
 /** The files that define each environment; their content (and the Python version) is the cache key. */
 const DEFINITION: Record<RealDevice, { locked: string[]; noDeps: string[]; resolve: string[] }> = {
@@ -57,7 +57,7 @@ function pythonVersion(python: string): string {
 }
 
 /** Cache root: LEAFE_REAL_CACHE, else ~/.cache/leafe. */
-export function realCacheRoot(): string {
+function realCacheRoot(): string {
   return path.resolve(process.env.LEAFE_REAL_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'leafe'));
 }
 
@@ -145,15 +145,13 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
     // marker is written last, so a killed install is removed and rebuilt on the next run.
     rmSync(env.venv, { recursive: true, force: true });
     run(log, python, ['-m', 'venv', env.venv]);
-    const pip = [env.python, '-m', 'pip'] as const;
-    const quiet = ['--disable-pip-version-check', '--progress-bar', 'off', '-q'];
+    const pip = (...args: string[]) => run(log, env.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-q', ...args]);
     // The lock was made with this pip; older pips resolve some markers differently.
-    run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, 'pip==26.3']);
+    pip('pip==26.3');
     const def = DEFINITION[device];
-    for (const f of def.locked) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
-    for (const f of def.noDeps) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '--no-deps', '-r', path.join(PYTHON_DIR, f)]);
-    for (const f of def.resolve) run(log, pip[0], [pip[1], pip[2], 'install', ...quiet, '-r', path.join(PYTHON_DIR, f)]);
-    run(log, path.join(env.venv, 'bin', 'python'), ['-c', 'import vllm, trl, peft, transformers; print("imports ok: vllm", vllm.__version__, "trl", trl.__version__, "peft", peft.__version__, "transformers", transformers.__version__)']);
+    for (const f of [...def.locked, ...def.noDeps]) pip('--no-deps', '-r', path.join(PYTHON_DIR, f));
+    for (const f of def.resolve) pip('-r', path.join(PYTHON_DIR, f));
+    run(log, env.python, ['-c', 'import vllm, trl, peft, transformers; print("imports ok: vllm", vllm.__version__, "trl", trl.__version__, "peft", peft.__version__, "transformers", transformers.__version__)']);
     writeFileSync(venvDone, `${new Date().toISOString()}\n`);
   });
 
@@ -168,9 +166,4 @@ export function setupRealEnv(options: { device?: RealDevice; log?: (l: string) =
   writeFileSync(path.join(root, READY), `${JSON.stringify({ device, readyAt: new Date().toISOString(), diskBytes }, null, 2)}\n`);
   log(`leafe setup: ready; ${(diskBytes / 2 ** 30).toFixed(1)} GiB on disk at ${root}`);
   return { env, steps, diskBytes };
-}
-
-/** Size of a file or folder for reports (bytes). */
-export function sizeOf(p: string): number {
-  return statSync(p).isDirectory() ? duBytes(p) : statSync(p).size;
 }

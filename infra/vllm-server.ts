@@ -87,10 +87,15 @@ async function healthy(baseUrl: string): Promise<boolean> {
   }
 }
 
-async function loadedAdapters(baseUrl: string): Promise<Array<{ id: string; root?: string; parent?: string | null }>> {
-  const res = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) return [];
-  return ((await res.json()) as { data?: Array<{ id: string; root?: string; parent?: string | null }> }).data ?? [];
+/** What the server lists in `GET /v1/models` (its model and each loaded LoRA adapter); [] when it does not answer. */
+export async function listServedModels(baseUrl: string): Promise<Array<{ id: string; root?: string; parent?: string | null }>> {
+  try {
+    const res = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return [];
+    return ((await res.json()) as { data?: Array<{ id: string; root?: string; parent?: string | null }> }).data ?? [];
+  } catch {
+    return [];
+  }
 }
 
 export async function startVllmServer(options: VllmServerOptions): Promise<VllmServer> {
@@ -153,11 +158,9 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
   await launch();
   // Remember which adapters are loaded (deploy loads them from activities, possibly elsewhere).
   watcher = setInterval(() => {
-    loadedAdapters(baseUrl)
-      .then((models) => {
-        for (const m of models) if (m.parent && m.root && m.id !== options.servedName) adapters.set(m.id, m.root);
-      })
-      .catch(() => undefined);
+    void listServedModels(baseUrl).then((models) => {
+      for (const m of models) if (m.parent && m.root && m.id !== options.servedName) adapters.set(m.id, m.root);
+    });
   }, 5000);
   watcher.unref();
 
