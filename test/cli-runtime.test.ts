@@ -2,7 +2,7 @@
 // no worker polls, runs its own workers with --workers local, refuses flags that would run
 // nothing, keeps the flags it was given, and `leafe server` fails on a taken port.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,36 @@ test('explore against a server whose env queue nobody polls fails within seconds
   expect(r.stderr).toContain('--workers local');
   // The check waits 5 s for pollers to appear; the rest is starting node + tsx and connecting.
   expect(r.ms).toBeLessThan(30_000);
+});
+
+test('run of a learning study names every queue it needs that nobody polls: env, llm and train', async () => {
+  const spec = path.join(dir, 'unserved.yaml');
+  writeFileSync(
+    spec,
+    `name: unserved
+methods: [leafe, base]
+iterations: 1
+env: { kind: sokoban, count: 4 }
+tasks: { train: { limit: 2 }, eval: { offset: 2, limit: 2 } }
+inference: { kind: sim }
+trainer: { kind: sim }
+deploy: { kind: sim }
+evaluation: { samples: 1 }
+`,
+  );
+  const r = await leafe(['run', spec, '--run-dir', path.join(dir, 'run-unserved')], { TEMPORAL_ADDRESS: t.address, LEAFE_TASK_QUEUE_PREFIX: prefix });
+  expect(r.code, r.stderr).not.toBe(0);
+  expect(r.stderr).toContain(`no worker polls task queue(s) ${prefix}-env, ${prefix}-llm, ${prefix}-train on ${t.address}`);
+  expect(r.stderr).toContain(`npm run worker -- --queues env,llm,train --task-queue-prefix ${prefix}`);
+  expect(r.ms).toBeLessThan(30_000);
+});
+
+test('once a worker serves the env queue, explore runs on the external workers', async () => {
+  await t.startWorkers({ roles: ['env'] });
+  const r = await leafe([...EXPLORE, '--run-dir', path.join(dir, 'served')], { TEMPORAL_ADDRESS: t.address, LEAFE_TASK_QUEUE_PREFIX: prefix });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toContain(`using external workers on ${t.address} (task queue prefix ${prefix})`);
+  expect(JSON.parse(r.stdout)).toHaveLength(1);
 });
 
 test('explore --workers local runs its own workers against that server, and keeps --budget/--horizon for sokoban', async () => {
