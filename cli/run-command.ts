@@ -19,10 +19,11 @@ export interface RunOptions {
 export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<void> {
   const { config } = loaded;
   const log = (l: string) => process.stderr.write(`${l}\n`);
+  const workers = workersMode(opts.workers);
   const vllm = loaded.localVllm ? await ensureLocalVllm(loaded.localVllm, config.runDir, log) : null;
   const runtime = await startLocalRuntime({
     runDir: config.runDir,
-    workers: workersMode(opts.workers),
+    workers,
     needs: studyNeeds(loaded),
     sim: loaded.simulator.enabled
       ? {
