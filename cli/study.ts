@@ -1,9 +1,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
 import { archiveExperiment } from '../activities/store/archive-activity';
+import { resultDefiningSpec } from '../core/experiment-fingerprint';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
@@ -12,6 +13,7 @@ import type { StudySummary } from '../report/study-summary';
 import type { TaskQueues } from '../workers/task-queues';
 import type { ExperimentStatus } from '../workflows/experiment-messages';
 import { ExperimentIdKey, MethodKey } from '../workflows/search-attribute-keys';
+import { claimExperimentIds, specRecord } from './spec-record';
 
 export interface StudyRecord {
   studyId: string;
@@ -25,17 +27,28 @@ export function experimentLink(uiUrl: string | null, namespace: string, workflow
   return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
 }
 
-/** Starts one experimentWorkflow per method, identical config (budgets, seeds), and records the study. */
+/**
+ * Starts one experimentWorkflow per method, identical config (budgets, seeds), and records the
+ * study. A study id used before resumes its experiments (finished stages are reused) only with
+ * the same spec; with another one it is refused before anything starts (cli/spec-record.ts).
+ */
 export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, WorkflowHandle> }> {
   const config = simUrl ? withSimulator(loaded.config, simUrl) : loaded.config;
+  const spec = resultDefiningSpec(loaded.config, loaded.simulator.enabled ? loaded.simulator : null);
+  const idOf = (method: Method) => `${studyId}-${method}`;
+  const warnings = await claimExperimentIds(
+    config.runDir,
+    studyId,
+    loaded.methods.map((method) => specRecord(idOf(method), loaded.file, { method, ...spec })),
+  );
+  for (const w of warnings) process.stderr.write(`leafe: warning: ${w}\n`);
   const handles = new Map<Method, WorkflowHandle>();
   const experiments: Record<string, string> = {};
   for (const method of loaded.methods) {
-    const experimentId = `${studyId}-${method}`;
+    const experimentId = idOf(method);
     const input: ExperimentInput = { experimentId, method, config, queues };
-    handles.set(
-      method,
-      await client.workflow.start('experimentWorkflow', {
+    const handle = await client.workflow
+      .start('experimentWorkflow', {
         taskQueue: queues.workflows,
         workflowId: experimentId,
         args: [input],
@@ -43,8 +56,12 @@ export async function startStudy(client: Client, loaded: LoadedSpec, queues: Tas
           { key: ExperimentIdKey, value: experimentId },
           { key: MethodKey, value: method },
         ],
-      }),
-    );
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        throw new Error(`--id ${studyId}: experiment ${experimentId} is still running; expected a new --id, or follow it with: leafe status ${experimentId}`, { cause: err });
+      });
+    handles.set(method, handle);
     experiments[method] = experimentId;
   }
   const record: StudyRecord = { studyId, spec: loaded.file, runDir: config.runDir, simulator: Boolean(simUrl), experiments };
