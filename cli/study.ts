@@ -1,7 +1,8 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
 import { archiveExperiment } from '../activities/store/archive-activity';
 import { resultDefiningSpec } from '../core/experiment-fingerprint';
@@ -78,7 +79,18 @@ export async function readStudy(runDir: string, studyId: string): Promise<StudyR
   }
 }
 
-/** Waits for every experiment, showing live progress from the `status` query. */
+function howItEnded(err: unknown): string {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  if (cause instanceof CancelledFailure) return 'was cancelled';
+  if (cause instanceof TerminatedFailure) return 'was terminated';
+  return `failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+}
+
+/**
+ * Waits for every experiment, showing live progress from the `status` query. One that fails or
+ * is cancelled does not end the wait: its siblings go on to their end, then the failures are
+ * reported together.
+ */
 export async function waitForStudy(record: StudyRecord, handles: Map<Method, WorkflowHandle>, showProgress: boolean): Promise<StudySummary> {
   const tty = showProgress && process.stderr.isTTY;
   const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} tasks | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -115,8 +127,25 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
       });
   }, 1000);
   try {
-    const summaries: ExperimentSummary[] = [];
-    for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
+    // Every experiment runs to its end, whatever happens to a sibling: this process may be what
+    // they run on (in-process workers, the simulator), and it stops when this returns.
+    const open = new Set([...handles.values()].map((h) => h.workflowId));
+    const outcomes = await Promise.all(
+      [...handles].map(async ([method, handle]) => {
+        try {
+          return { summary: (await handle.result()) as ExperimentSummary };
+        } catch (err) {
+          const failure = `${method} experiment ${handle.workflowId} ${howItEnded(err)}`;
+          const running = [...open].filter((id) => id !== handle.workflowId);
+          if (running.length) process.stderr.write(`leafe: ${failure}; the study waits for ${running.join(', ')} to finish (stop them with: leafe cancel <id>)\n`);
+          return { failure };
+        } finally {
+          open.delete(handle.workflowId);
+        }
+      }),
+    );
+    const summaries = outcomes.flatMap((o) => (o.summary ? [o.summary] : []));
+    const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
     // The audit trail: every closed experiment's histories go to <runDir>/archive/<id>/ (the
     // report's stage wall times are read back from them). A failed export does not undo a
     // finished study: it is reported, and `leafe archive <id>` retries it.
@@ -127,6 +156,9 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
         .catch((err: unknown) =>
           process.stderr.write(`leafe: archiving ${handle.workflowId} failed (${err instanceof Error ? err.message : String(err)}); retry with: leafe archive ${handle.workflowId}\n`),
         );
+    }
+    if (failures.length) {
+      throw new Error(`study ${record.studyId}: ${failures.join('; ')}; ${summaries.length} of ${handles.size} experiments finished (their summaries are in ${path.join(record.runDir, 'experiments')}/<id>/summary.json); no report written`);
     }
     const report = await writeReport(record.runDir, record.studyId, summaries, record.simulator, timings);
     return report;
