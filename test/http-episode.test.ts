@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import type { HttpEnvSpec } from '../core/env-spec';
 import { DEFAULT_LEAFE_SETTINGS, type LeafeSettings } from '../core/leafe-settings';
 import { previewOf } from '../core/text';
@@ -211,6 +212,13 @@ async function openSessionsAfterCancelAt(step: number): Promise<{ open: number; 
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     const branch = t.client.workflow.getHandle(`${h.workflowId}/b0`);
     expect((await branch.describe()).status.name).toBe('CANCELLED');
+    // The close was scheduled after the cancel request, and the cancelled history replays.
+    const history = await branch.fetchHistory();
+    const events = history.events ?? [];
+    const cancelAt = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    const closes = events.slice(cancelAt).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'closeEnvironment');
+    if (step > 1) expect(closes).toHaveLength(1);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: t.bundlePath } }, history, branch.workflowId);
     const deadline = Date.now() + 20_000;
     while (gym.openSessions() > 0 && Date.now() < deadline) await sleep(200);
     return { open: gym.openSessions(), created: gym.calls.filter((c) => c === 'POST /create').length };
