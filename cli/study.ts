@@ -1,9 +1,11 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
 import { archiveExperiment } from '../activities/store/archive-activity';
+import { resultDefiningSpec } from '../core/experiment-fingerprint';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
@@ -13,6 +15,7 @@ import type { TaskQueues } from '../workers/task-queues';
 import { withEvaluationProgress } from './evaluation-progress';
 import type { ExperimentStatus } from '../workflows/experiment-messages';
 import { ExperimentIdKey, MethodKey } from '../workflows/search-attribute-keys';
+import { claimExperimentIds, specRecord } from './spec-record';
 
 export interface StudyRecord {
   studyId: string;
@@ -26,17 +29,28 @@ export function experimentLink(uiUrl: string | null, namespace: string, workflow
   return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
 }
 
-/** Starts one experimentWorkflow per method, identical config (budgets, seeds), and records the study. */
+/**
+ * Starts one experimentWorkflow per method, identical config (budgets, seeds), and records the
+ * study. A study id used before resumes its experiments (finished stages are reused) only with
+ * the same spec; with another one it is refused before anything starts (cli/spec-record.ts).
+ */
 export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, WorkflowHandle> }> {
   const config = simUrl ? withSimulator(loaded.config, simUrl) : loaded.config;
+  const spec = resultDefiningSpec(loaded.config, loaded.simulator.enabled ? loaded.simulator : null);
+  const idOf = (method: Method) => `${studyId}-${method}`;
+  const warnings = await claimExperimentIds(
+    config.runDir,
+    studyId,
+    loaded.methods.map((method) => specRecord(idOf(method), loaded.file, { method, ...spec })),
+  );
+  for (const w of warnings) process.stderr.write(`leafe: warning: ${w}\n`);
   const handles = new Map<Method, WorkflowHandle>();
   const experiments: Record<string, string> = {};
   for (const method of loaded.methods) {
-    const experimentId = `${studyId}-${method}`;
+    const experimentId = idOf(method);
     const input: ExperimentInput = { experimentId, method, config, queues };
-    handles.set(
-      method,
-      await client.workflow.start('experimentWorkflow', {
+    const handle = await client.workflow
+      .start('experimentWorkflow', {
         taskQueue: queues.workflows,
         workflowId: experimentId,
         args: [input],
@@ -44,8 +58,12 @@ export async function startStudy(client: Client, loaded: LoadedSpec, queues: Tas
           { key: ExperimentIdKey, value: experimentId },
           { key: MethodKey, value: method },
         ],
-      }),
-    );
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        throw new Error(`--id ${studyId}: experiment ${experimentId} is still running; expected a new --id, or follow it with: leafe status ${experimentId}`, { cause: err });
+      });
+    handles.set(method, handle);
     experiments[method] = experimentId;
   }
   const record: StudyRecord = { studyId, spec: loaded.file, runDir: config.runDir, simulator: Boolean(simUrl), experiments };
@@ -62,7 +80,18 @@ export async function readStudy(runDir: string, studyId: string): Promise<StudyR
   }
 }
 
-/** Waits for every experiment, showing live progress from the `status` query. */
+function howItEnded(err: unknown): string {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  if (cause instanceof CancelledFailure) return 'was cancelled';
+  if (cause instanceof TerminatedFailure) return 'was terminated';
+  return `failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+}
+
+/**
+ * Waits for every experiment, showing live progress from the `status` query. One that fails or
+ * is cancelled does not end the wait: its siblings go on to their end, then the failures are
+ * reported together.
+ */
 export async function waitForStudy(record: StudyRecord, handles: Map<Method, WorkflowHandle>, showProgress: boolean): Promise<StudySummary> {
   const tty = showProgress && process.stderr.isTTY;
   const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -99,8 +128,25 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
       });
   }, 1000);
   try {
-    const summaries: ExperimentSummary[] = [];
-    for (const handle of handles.values()) summaries.push((await handle.result()) as ExperimentSummary);
+    // Every experiment runs to its end, whatever happens to a sibling: this process may be what
+    // they run on (in-process workers, the simulator), and it stops when this returns.
+    const open = new Set([...handles.values()].map((h) => h.workflowId));
+    const outcomes = await Promise.all(
+      [...handles].map(async ([method, handle]) => {
+        try {
+          return { summary: (await handle.result()) as ExperimentSummary };
+        } catch (err) {
+          const failure = `${method} experiment ${handle.workflowId} ${howItEnded(err)}`;
+          const running = [...open].filter((id) => id !== handle.workflowId);
+          if (running.length) process.stderr.write(`leafe: ${failure}; the study waits for ${running.join(', ')} to finish (stop them with: leafe cancel <id>)\n`);
+          return { failure };
+        } finally {
+          open.delete(handle.workflowId);
+        }
+      }),
+    );
+    const summaries = outcomes.flatMap((o) => (o.summary ? [o.summary] : []));
+    const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
     // The audit trail: every closed experiment's histories go to <runDir>/archive/<id>/ (the
     // report's stage wall times are read back from them). A failed export does not undo a
     // finished study: it is reported, and `leafe archive <id>` retries it.
@@ -111,6 +157,9 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
         .catch((err: unknown) =>
           process.stderr.write(`leafe: archiving ${handle.workflowId} failed (${err instanceof Error ? err.message : String(err)}); retry with: leafe archive ${handle.workflowId}\n`),
         );
+    }
+    if (failures.length) {
+      throw new Error(`study ${record.studyId}: ${failures.join('; ')}; ${summaries.length} of ${handles.size} experiments finished (their summaries are in ${path.join(record.runDir, 'experiments')}/<id>/summary.json); no report written`);
     }
     const report = await writeReport(record.runDir, record.studyId, summaries, record.simulator, timings);
     return report;

@@ -90,6 +90,8 @@ export interface ExperimentState {
   /** Path of the adapter behind `model` (null for the base model): the next training starts from it. */
   adapter: string | null;
   history: IterationRecord[];
+  /** Live control (pause, concurrency) as the previous run left it: signals outlive continue-as-new. */
+  control?: { paused: boolean; concurrency: number };
 }
 
 export interface ExperimentInput {

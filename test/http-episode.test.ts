@@ -10,6 +10,9 @@
 // invalid reflection, the branch goes on) and names step 2 after step 2, so the root ends in
 // 'rollback' with τ = 2 and the child replays step 1 before acting with the lesson.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import type { HttpEnvSpec } from '../core/env-spec';
 import { DEFAULT_LEAFE_SETTINGS, type LeafeSettings } from '../core/leafe-settings';
 import { previewOf } from '../core/text';
@@ -17,7 +20,7 @@ import type { EpisodeTree } from '../core/tree';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import type { EpisodeInput } from '../workflows/episode-types';
 import { startAgentGymTestServer, type AgentGymTestServer } from './support/agentgym-test-server';
-import { comparableTree, simInference } from './support/episode-runner';
+import { comparableTree, simInference, sleep } from './support/episode-runner';
 import { solutionFor, textGamePolicy, type TextGamePolicy } from './support/text-game-policy';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
@@ -180,4 +183,61 @@ test('an HTTP 500 on a step is recovered by a Temporal-level re-open + replay: s
 // above did not run (-t filter), `openAfter500` is undefined and this fails.
 test('no session is leaked by the re-open after the HTTP 500', () => {
   expect(openAfter500).toBe(0);
+});
+
+/**
+ * Cancels an episode while its root branch waits for the model at `step` (the session is open
+ * on the AgentGym server) and returns the sessions still open on that server once everything
+ * has closed, waiting up to 20 s for them to go.
+ */
+async function openSessionsAfterCancelAt(step: number): Promise<{ open: number; created: number }> {
+  const gym = await startAgentGymTestServer({ dialect: 'textcraft' });
+  try {
+    const policy = textGamePolicy();
+    let cancel: Promise<void> | undefined;
+    const sim = await startSim(policy, 1500);
+    const env: HttpEnvSpec = { kind: 'http', baseUrl: gym.url, env: 'textcraft', taskIds: [0] };
+    const input: EpisodeInput = { taskId: '0', env, seed: SEED, inference: simInference(sim.url), leafe: LEAFE, queues: t.queues };
+    const h = await t.client.workflow.start('episodeWorkflow', { taskQueue: t.queues.workflows, workflowId: `http-episode-cancel-${step}-${Date.now()}`, args: [input] });
+    policy.onAct = (seen) => {
+      if (!seen.lesson && seen.step === step) cancel ??= h.cancel().then(() => undefined);
+    };
+    const err = await h.result().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await cancel;
+    expect(cancel, `the cancel hook fired at step ${step}`).toBeDefined();
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const branch = t.client.workflow.getHandle(`${h.workflowId}/b0`);
+    expect((await branch.describe()).status.name).toBe('CANCELLED');
+    // The close was scheduled after the cancel request, and the cancelled history replays.
+    const history = await branch.fetchHistory();
+    const events = history.events ?? [];
+    const cancelAt = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    const closes = events.slice(cancelAt).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'closeEnvironment');
+    if (step > 1) expect(closes).toHaveLength(1);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: t.bundlePath } }, history, branch.workflowId);
+    const deadline = Date.now() + 20_000;
+    while (gym.openSessions() > 0 && Date.now() < deadline) await sleep(200);
+    return { open: gym.openSessions(), created: gym.calls.filter((c) => c === 'POST /create').length };
+  } finally {
+    await gym.close();
+  }
+}
+
+// Issue 13: the branch closed its session in `finally`, but in the cancelled scope the close
+// activity was never scheduled (and the CancelledFailure swallowed): every cancelled episode
+// leaked a session on the AgentGym server.
+test('cancelling an episode mid-branch closes its environment session: none left open on the server', async () => {
+  const { open, created } = await openSessionsAfterCancelAt(2);
+  expect(created).toBe(1);
+  expect(open).toBe(0);
+});
+
+test('cancelling an episode while the branch opens its session (first step in flight) leaves no session open', async () => {
+  const { open, created } = await openSessionsAfterCancelAt(1);
+  expect(created).toBe(1);
+  expect(open).toBe(0);
 });

@@ -1,12 +1,14 @@
 // Live control of a running experiment (issue 5): pause lets running children finish and starts
 // nothing new, resume goes on to completion, setConcurrency changes how many exploration
 // episodes run at once, and cancel ends the experiment CANCELLED, cancels its children and kills
-// the trainer's process group.
+// the trainer's process group. Pause and concurrency hold across continue-as-new (issue 13).
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { SokobanEnvSpec } from '../core/env-spec';
 import type { ExperimentConfig, ExperimentInput, Method, TrainerConfig } from '../core/experiment-config';
@@ -147,6 +149,77 @@ test('pause during exploration starts nothing new while running episodes finish;
   // concurrency 1 before the signal, 3 after it (6 - settled ≥ 3 episodes were left to run)
   expect(before).toBe(1);
   expect(after).toBe(3);
+});
+
+/**
+ * A deploy endpoint in front of the simulator that holds every `load_lora_adapter` request until
+ * `onLoad` has returned: the test acts while the deploy activity runs.
+ */
+async function slowDeployProxy(target: string, onLoad: () => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const origin = new URL(target).origin;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        if (req.url?.endsWith('/load_lora_adapter')) await onLoad();
+        const body = chunks.length ? Buffer.concat(chunks) : undefined;
+        const upstream = await fetch(`${origin}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body });
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      })().catch((err: unknown) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${new URL(target).pathname}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('pause and concurrency survive continue-as-new: set in iteration 0 (the pause while deploy runs), both hold in iteration 1', async () => {
+  const id = `live-carry-${Date.now()}`;
+  let h: WorkflowHandle | undefined;
+  let pausedDuringDeploy = false;
+  const proxy = await slowDeployProxy(sim.url, async () => {
+    if (!h || pausedDuringDeploy) return;
+    await h.signal('pause');
+    pausedDuringDeploy = true;
+  });
+  try {
+    const started = await startExperiment(id, 'rft', config('carry', { trainTasks: tasks.slice(0, 3), deploy: { kind: 'sim', baseUrl: proxy.url } }));
+    // The latest run: queries and signals follow the experiment across continue-as-new.
+    h = t.client.workflow.getHandle(id);
+    await waitFor('iteration 0 to explore', async () => (await status(h!)).stage === 'explore');
+    await h.signal('setConcurrency', 2);
+    expect((await status(h)).concurrency).toBe(2);
+
+    // The pause arrives while deploy (the last stage of iteration 0) runs.
+    const next = await waitFor('iteration 1', async () => {
+      const s = await status(h!);
+      return s.iteration === 1 && s.stage === 'evaluate' ? s : null;
+    });
+    expect(pausedDuringDeploy).toBe(true);
+    expect(next).toMatchObject({ iteration: 1, stage: 'evaluate', paused: true, concurrency: 2 });
+    // Paused: iteration 1's evaluation does not start.
+    await sleep(3000);
+    const evaluate1 = t.client.workflow.getHandle(`${id}/it1/evaluate`);
+    await expect(evaluate1.describe()).rejects.toThrow(/not found/i);
+
+    await h.signal('resume');
+    const summary = (await t.client.workflow.getHandle(id).result()) as { iterations: unknown[] };
+    expect(summary.iterations).toHaveLength(2);
+    // Iteration 1's evaluation ran with the concurrency set in iteration 0.
+    const started1 = (await evaluate1.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const input = defaultPayloadConverter.fromPayload<{ concurrency: number }>(started1!.input!.payloads![0]);
+    expect(input.concurrency).toBe(2);
+    expect(started.firstExecutionRunId).not.toBe((await h.describe()).runId);
+  } finally {
+    await proxy.close();
+  }
 });
 
 function pidAlive(pid: number): boolean {

@@ -27,6 +27,8 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
     seed: input.seed,
     envQueue: input.queues.env,
     timeouts,
+    // Branches recorded before it closed nothing once cancelled (their histories end without the close).
+    closeOnCancel: patched('close-session-on-cancel'),
   });
 
   // One activity per step (act + step + reflect on the session worker): 6 history events per

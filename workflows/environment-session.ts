@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, log, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
@@ -28,8 +28,25 @@ export class EnvironmentSession {
 
   constructor(
     private readonly id: string,
-    private readonly params: { env: EnvSpec; taskId: string; seed: number; envQueue: string; timeouts: EpisodeTimeouts },
+    private readonly params: {
+      env: EnvSpec;
+      taskId: string;
+      seed: number;
+      envQueue: string;
+      timeouts: EpisodeTimeouts;
+      /**
+       * Cancellation must not leak the session (AgentGym servers run out of memory on leaked
+       * sessions): an open in flight is waited for, so its session is known and closed, and
+       * `close` runs even in a cancelled scope. Off for branches recorded before it.
+       */
+      closeOnCancel?: boolean;
+    },
   ) {}
+
+  /** How an activity that opens a session is cancelled: waited for when the session must be closed. */
+  private get openCancellation(): ActivityCancellationType {
+    return this.params.closeOnCancel ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL;
+  }
 
   /** Opens the environment and replays `prefix`; returns the open result with the replayed steps. */
   async open(prefix: Text[]): Promise<OpenEnvironmentResult> {
@@ -77,6 +94,7 @@ export class EnvironmentSession {
       startToCloseTimeout: 3_600_000 + 2 * t.llmStartToCloseMs + t.stepStartToCloseMs,
       heartbeatTimeout: llmHeartbeatTimeout(t),
       retry: LLM_RETRY(t),
+      cancellationType: this.openCancellation,
     });
     const sessionId = `${this.id}#${this.reopens}`;
     const result = await takeStep({
@@ -113,15 +131,20 @@ export class EnvironmentSession {
     }
   }
 
-  /** Best effort: a gone worker has nothing left to close. */
+  /**
+   * Closes the session, also when the branch is cancelled (then in a non-cancellable scope: in
+   * the cancelled one the activity would never be scheduled). Best effort: a gone worker has
+   * nothing left to close, and a failed close does not undo the branch; it is logged.
+   */
   async close(): Promise<void> {
     const session = this.current;
     this.current = null;
     if (!session) return;
+    const closeOnWorker = () => this.onSessionWorker(session.sessionQueue).closeEnvironment({ sessionId: session.sessionId });
     try {
-      await this.onSessionWorker(session.sessionQueue).closeEnvironment({ sessionId: session.sessionId });
-    } catch {
-      // the holding worker died; its sessions died with it
+      await (this.params.closeOnCancel ? CancellationScope.nonCancellable(closeOnWorker) : closeOnWorker());
+    } catch (err) {
+      if (this.params.closeOnCancel) log.warn('closing environment session failed', { sessionId: session.sessionId, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -131,6 +154,7 @@ export class EnvironmentSession {
       startToCloseTimeout: '1 hour',
       heartbeatTimeout: this.params.timeouts.stepStartToCloseMs,
       retry: { maximumAttempts: 10, maximumInterval: '30s' },
+      cancellationType: this.openCancellation,
     });
     const sessionId = `${this.id}#${this.reopens}`;
     this.current = await openEnvironment({ sessionId, env: this.params.env, taskId: this.params.taskId, seed: this.params.seed, replay });

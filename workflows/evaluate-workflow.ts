@@ -1,4 +1,4 @@
-import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvSpec } from '../core/env-spec';
 import type { EvaluationResult } from '../core/experiment-config';
 import { samplingSettings, type EpisodeTimeouts, type InferenceSettings } from '../core/leafe-settings';
@@ -28,6 +28,7 @@ export interface EvaluateInput {
  * rollback (one trajectory of at most `horizon` steps each), unbiased estimator per task.
  */
 export async function evaluateWorkflow(input: EvaluateInput): Promise<EvaluationResult> {
+  checkEvaluateInput(input);
   const id = workflowInfo().workflowId;
   const jobs = input.taskIds.flatMap((taskId) => Array.from({ length: input.samples }, (_, s) => ({ taskId, s })));
   // A query handler and a counter add no commands: replaying older histories is unaffected.
@@ -60,4 +61,22 @@ export async function evaluateWorkflow(input: EvaluateInput): Promise<Evaluation
   const mean = meanPassAtK(counts, ks);
   const passAtK = Object.fromEntries(ks.map((k) => [String(k), mean[k]]));
   return { iteration: input.iteration, model: input.inference.model, passAtK, counts };
+}
+
+const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+
+/**
+ * Refuses what would make pass@k impossible to compute (core/pass-at-k throws RangeError) or
+ * hang boundedMap (a concurrency that is not a number), before any episode runs: a bug in the
+ * caller, so the workflow fails at once, naming the field.
+ */
+function checkEvaluateInput(input: EvaluateInput): void {
+  const bad = (field: string, value: unknown, expected: string) =>
+    ApplicationFailure.nonRetryable(`evaluateWorkflow: ${field} = ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}, expected ${expected}`, 'InvalidEvaluateInput');
+  if (!Array.isArray(input.taskIds) || input.taskIds.length === 0 || !input.taskIds.every((t) => typeof t === 'string')) throw bad('taskIds', input.taskIds, 'a non-empty list of task ids');
+  if (!isPositiveInteger(input.samples)) throw bad('samples', input.samples, 'an integer >= 1');
+  if (!Array.isArray(input.ks) || !input.ks.every(isPositiveInteger)) throw bad('ks', input.ks, 'a list of integers >= 1');
+  if (!input.ks.some((k) => k <= input.samples)) throw bad('ks', input.ks, `at least one k <= samples (${input.samples})`);
+  if (!isPositiveInteger(input.horizon)) throw bad('horizon', input.horizon, 'an integer >= 1');
+  if (!isPositiveInteger(input.concurrency)) throw bad('concurrency', input.concurrency, 'an integer >= 1');
 }

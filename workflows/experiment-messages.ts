@@ -19,5 +19,5 @@ export const statusQuery = defineQuery<ExperimentStatus>('status');
 /** Pause: running activities and children finish; nothing new starts. */
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
-/** Change how many exploration episodes run at once. */
+/** Change how many episodes run at once: exploration live, an evaluation from its start. Kept across iterations. */
 export const setConcurrencySignal = defineSignal<[number]>('setConcurrency');

@@ -37,11 +37,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     iteration: it,
     iterations: config.iterations,
     stage: 'starting',
-    paused: false,
+    paused: state.control?.paused ?? false,
     tasksDone: 0,
     tasksTotal: 0,
     budgetUsed: 0,
-    concurrency: config.concurrency.episodes,
+    concurrency: state.control?.concurrency ?? config.concurrency.episodes,
     lastPassAtK: state.history.at(-1)?.evaluation.passAtK ?? null,
   };
   setHandler(statusQuery, () => status);
@@ -99,7 +99,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
           inference,
           seed: config.seed,
           queues,
-          concurrency: config.concurrency.episodes,
+          // The live setting (`leafe concurrency`), as it is when the evaluation starts.
+          concurrency: status.concurrency,
           timeouts: config.timeouts,
         },
       ],
@@ -171,7 +172,14 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     status.stage = 'next-iteration';
     await continueAsNew<typeof experimentWorkflow>({
       ...input,
-      state: { iteration: it + 1, model: deployed.model, adapter: trained.adapterPath, history: [...state.history, record] },
+      state: {
+        iteration: it + 1,
+        model: deployed.model,
+        adapter: trained.adapterPath,
+        history: [...state.history, record],
+        // A pause or concurrency change sent during this iteration (even while deploy ran) holds in the next.
+        control: { paused: status.paused, concurrency: status.concurrency },
+      },
     });
   }
 

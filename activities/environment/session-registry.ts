@@ -97,7 +97,9 @@ export class SessionRegistry {
       } catch (err) {
         // A failed step is never retried in this session: the workflow re-opens a fresh one and
         // replays. Close this one now, or it would leak (AgentGym servers crash on leaked sessions).
-        await this.close(sessionId).catch(() => undefined);
+        // (Not `close`: it waits for the step in flight, which is this one.)
+        this.sessions.delete(sessionId);
+        await session.env.close().catch(() => undefined);
         throw ApplicationFailure.create({ message: `environment step failed in session ${sessionId}: ${err instanceof Error ? err.message : String(err)}`, type: SESSION_LOST, nonRetryable: true, cause: err instanceof Error ? err : undefined });
       }
       const outcome = await this.record(session, action, result);
@@ -108,10 +110,17 @@ export class SessionRegistry {
     return run;
   }
 
+  /**
+   * Forgets the session (later steps fail fast with SessionLost) and closes it after a step in
+   * flight (a cancelled branch's close can overlap its last step): an env closed under a running
+   * step may rebuild its remote session and leak it.
+   */
   async close(sessionId: string): Promise<void> {
     const session = this.sessions.get(sessionId);
+    if (!session) return;
     this.sessions.delete(sessionId);
-    await session?.env.close();
+    await session.lock;
+    await session.env.close();
   }
 
   private require(sessionId: string): Session {

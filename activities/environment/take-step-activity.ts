@@ -107,6 +107,9 @@ export function createTakeStepActivity(deps: {
     } catch (err) {
       // A retry of an opening step may run on another worker: do not leave this session behind.
       if (opened) await deps.sessions.close(input.sessionId).catch(() => undefined);
+      // Cancelled (the aborted request threw its own error): report the cancellation, which a
+      // branch waiting for this activity to finish treats as such.
+      if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
       throw err;
     } finally {
       clearInterval(beat);
