@@ -1,6 +1,8 @@
 /**
- * Runs a candidate program against a task's tests in the sandbox, through the Python harness
- * (harness.py), and turns the harness's result lines into per-test outcomes.
+ * Runs a candidate program against a task's tests: the trusted Python harness (harness.py)
+ * runs the tests outside the sandbox and calls the candidate's functions in a sandboxed
+ * process (candidate-server.py) over a pipe, so the verdict is out of the candidate's reach.
+ * The harness's result lines become per-test outcomes.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,8 +23,11 @@ export interface TestOutcome {
 
 export type LoadFailure = { kind: 'syntax' | 'missing' | 'error' | 'timeout' | 'memory' | 'cpu'; message: string };
 
-/** Why the process ended before the harness said "done". */
-export type Killed = { kind: 'wall' } | { kind: 'signal'; signal: string } | { kind: 'exit'; code: number };
+/**
+ * Why the candidate's process ended before all tests ran (or the whole run before the harness
+ * said "done"). `unresponsive`: a call ran past its time limit and could not be interrupted.
+ */
+export type Killed = { kind: 'wall' } | { kind: 'signal'; signal: string } | { kind: 'exit'; code: number } | { kind: 'unresponsive' };
 
 export interface TestRun {
   tests: TestOutcome[];
@@ -45,6 +50,7 @@ export interface RunOptions {
 }
 
 const HARNESS = readFileSync(join(__dirname, 'harness.py'), 'utf8');
+const CANDIDATE_SERVER = readFileSync(join(__dirname, 'candidate-server.py'), 'utf8');
 
 export async function runTests(task: CodeTask, program: string, opts: RunOptions = {}): Promise<TestRun> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -61,13 +67,15 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
     perTestMs,
     maxTimeouts: opts.maxTimeouts ?? 2,
     memoryMb: limits.memoryMb,
+    wallMs: limits.wallMs,
   };
-  const res = await runSandboxed({ args: ['-I', '-c', HARNESS], stdin: JSON.stringify(config), limits });
+  const res = await runSandboxed({ args: ['-I', '-c', CANDIDATE_SERVER], supervisor: HARNESS, stdin: JSON.stringify(config), limits });
 
   let plan: string[] | undefined;
   let load: LoadFailure | undefined;
   let done = false;
   let harnessError: string | undefined;
+  let candidateGone: Killed | undefined;
   const byIndex = new Map<number, { status: TestStatus; message: string }>();
   for (const line of res.side.split('\n')) {
     if (!line.startsWith(nonce)) continue;
@@ -87,6 +95,9 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
       case 'test':
         byIndex.set(Number(ev.index), { status: ev.status as TestStatus, message: String(ev.message ?? '') });
         break;
+      case 'candidate-exit':
+        candidateGone = goneFrom(ev);
+        break;
       case 'done':
         done = true;
         break;
@@ -101,7 +112,7 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
       `code tests for task: harness failed: ${harnessError ?? `no plan (exit ${res.exitCode}, signal ${res.signal}, stderr: ${res.stderr.slice(0, 300)})`}`,
     );
   }
-  let killed: Killed | undefined;
+  let killed: Killed | undefined = candidateGone;
   if (!done) {
     if (res.wallTimeout) killed = { kind: 'wall' };
     else {
@@ -126,6 +137,15 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
     stderr: res.stderr,
     durationMs: res.durationMs,
   };
+}
+
+function goneFrom(ev: Record<string, unknown>): Killed {
+  if (ev.kind === 'unresponsive') return { kind: 'unresponsive' };
+  if (ev.kind === 'signal') {
+    const n = Number(ev.signal);
+    return { kind: 'signal', signal: Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}` };
+  }
+  return { kind: 'exit', code: Number(ev.code) };
 }
 
 /** bwrap and unshare report a child killed by signal N as exit status 128+N. */

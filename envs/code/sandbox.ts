@@ -47,6 +47,13 @@ export interface SandboxRequest {
   args: string[];
   stdin?: string;
   limits?: SandboxLimits;
+  /**
+   * Python source of a trusted supervisor (the test harness). When set, it is what runs here,
+   * outside the sandbox, under the resource limits only; it gets on stdin one JSON line
+   * {argv, env} (how to start the sandboxed program, `args`) followed by `stdin`, and starts
+   * the program itself. Its fd 3 is the result channel (`side`); the program never holds it.
+   */
+  supervisor?: string;
 }
 
 export interface SandboxResult {
@@ -76,12 +83,22 @@ const ISOLATION: Record<IsolationLevel, Isolation> = {
 
 const isRoot = process.getuid?.() === 0;
 
+/** The opt-in for running untrusted code at a level that does not hide the filesystem. */
+export const ALLOW_WEAK_SANDBOX_ENV = 'LEAFE_ALLOW_WEAK_SANDBOX';
+
 function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
-    const p = join(dir || '.', cmd);
+    const p = resolve(dir || '.', cmd);
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** Absolute path of a tool, looked up on the worker's PATH (the sandbox's own PATH is minimal). */
+function tool(cmd: string): string {
+  const found = which(cmd);
+  if (!found) throw new Error(`sandbox: '${cmd}' was not found on PATH (${process.env.PATH ?? ''})`);
+  return found;
 }
 
 /**
@@ -129,8 +146,8 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
   const uid = useUid ? nextUid() : undefined;
   // NPROC only when it counts our own throwaway uid (root is exempt; a shared user uid would
   // count unrelated processes).
-  const prlimit = ['prlimit', ...rlimitArgs(l, uid !== undefined)];
-  const setpriv = uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--no-new-privs'] : [];
+  const prlimit = [tool('prlimit'), ...rlimitArgs(l, uid !== undefined)];
+  const setpriv = uid !== undefined ? [tool('setpriv'), `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--no-new-privs'] : [];
   const py = [python, ...req.args];
   let argv: string[];
   switch (level) {
@@ -140,7 +157,7 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
         .flatMap((p) => ['--ro-bind', p, p]);
       argv = [
         ...prlimit, ...setpriv,
-        'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+        tool('bwrap'), '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
         ...binds,
         '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
         '--bind', dir, SANDBOX_DIR, '--chdir', SANDBOX_DIR,
@@ -151,7 +168,7 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
     }
     case 'unshare':
       // unshare needs root for the namespaces; the uid is dropped after them.
-      argv = ['unshare', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', ...prlimit, ...setpriv, ...py];
+      argv = [tool('unshare'), '--net', '--pid', '--fork', '--kill-child', '--mount-proc', ...prlimit, ...setpriv, ...py];
       break;
     case 'setpriv':
       argv = [...prlimit, ...setpriv, ...py];
@@ -164,6 +181,8 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
 }
 
 let detected: Promise<IsolationLevel> | undefined;
+/** Why stronger levels were passed over by the probe (for the refusal message). */
+const passedOver: string[] = [];
 
 /**
  * The strongest isolation that works here, probed once per process by running python under
@@ -180,22 +199,59 @@ async function probe(): Promise<IsolationLevel> {
     if (!(ISOLATION_LEVELS as readonly string[]).includes(forced)) {
       throw new Error(`LEAFE_SANDBOX_ISOLATION: '${forced}' is not one of ${ISOLATION_LEVELS.join(', ')}`);
     }
+    passedOver.push(`LEAFE_SANDBOX_ISOLATION=${forced} forces it`);
     return forced as IsolationLevel;
   }
   if (!which('prlimit')) throw new Error('sandbox: prlimit (util-linux) is required and was not found on PATH');
   for (const level of ISOLATION_LEVELS) {
-    if (level === 'bwrap' && !which('bwrap')) continue;
+    if (level === 'bwrap' && !which('bwrap')) {
+      passedOver.push('bwrap: not found on PATH');
+      continue;
+    }
     if ((level === 'unshare' || level === 'setpriv') && !isRoot) continue;
     try {
-      const r = await runAt(level, { args: ['-I', '-c', 'print("ok")'], limits: { wallMs: 10_000 } });
+      const r = await runUnchecked(level, { args: ['-I', '-c', 'print("ok")'], limits: { wallMs: 10_000 } });
       if (r.exitCode === 0 && r.stdout.trim() === 'ok') return level;
-    } catch {
-      // try the next level
+      passedOver.push(`${level}: probe failed (exit ${r.exitCode}: ${r.stderr.trim().slice(0, 200)})`);
+    } catch (err) {
+      passedOver.push(`${level}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return 'rlimit';
 }
 
+/** Whether a level keeps the run directory, the project, task files and host paths from candidate code. */
+export function isStrong(level: IsolationLevel): boolean {
+  return ISOLATION[level].filesystem && ISOLATION[level].network && ISOLATION[level].pidNamespace;
+}
+
+export function weakSandboxAllowed(): boolean {
+  const v = process.env[ALLOW_WEAK_SANDBOX_ENV];
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** Throws, saying what to install or which opt-in to give, unless `level` may run untrusted code. */
+export function assertIsolationAllowed(level: IsolationLevel): void {
+  if (isStrong(level) || weakSandboxAllowed()) return;
+  const why = passedOver.length > 0 ? ` (${passedOver.join('; ')})` : '';
+  throw new Error(
+    `code sandbox: refusing to run untrusted code at isolation level '${level}'${why}: at this level candidate code can read ` +
+      `the files of the host (the run directory with the Temporal database, the project, the task files with hidden tests) ` +
+      `and write to its world-writable paths. Install bubblewrap (apt-get install -y bubblewrap; any bwrap on PATH is used), ` +
+      `or set ${ALLOW_WEAK_SANDBOX_ENV}=1 on the worker to accept weaker isolation (docs/sandbox.md says what it does not protect).`,
+  );
+}
+
+/** One line for logs and reports: the level, what it enforces, and whether it may run code. */
+export async function describeSandbox(): Promise<string> {
+  const level = await detectIsolation();
+  const i = ISOLATION[level];
+  const holds = (['filesystem', 'network', 'pidNamespace', 'unprivilegedUid'] as const).filter((k) => i[k]);
+  const verdict = isStrong(level) ? '' : weakSandboxAllowed() ? ` — WEAK, allowed by ${ALLOW_WEAK_SANDBOX_ENV}` : ` — WEAK: code tasks are refused (install bubblewrap or set ${ALLOW_WEAK_SANDBOX_ENV}=1)`;
+  return `code sandbox isolation: ${level} (${holds.join(', ') || 'resource limits only'})${verdict}`;
+}
+
+/** Runs untrusted code at the detected level; refuses a weak level without the opt-in. */
 export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> {
   return runAt(await detectIsolation(), req);
 }
@@ -205,14 +261,27 @@ export function sandboxDirName(level: IsolationLevel): string | null {
   return level === 'bwrap' ? SANDBOX_DIR : null;
 }
 
-/** Runs at a given level, bypassing detection (for tests of the weaker levels). */
+/** Runs at a given level, bypassing detection (for tests of the weaker levels); same refusal. */
 export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
+  assertIsolationAllowed(level);
+  return runUnchecked(level, req);
+}
+
+async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
   const dir = await mkdtemp(join(tmpdir(), 'leafe-sbx-'));
   try {
-    const plan = buildPlan(level, resolve(dir), sandboxPython(), req, limits);
+    const python = sandboxPython();
+    const plan = buildPlan(level, resolve(dir), python, req, limits);
     if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
-    const result = await execute(plan, dir, req.stdin ?? '', limits, level);
+    let stdin = req.stdin ?? '';
+    let run = plan;
+    if (req.supervisor !== undefined) {
+      // The trusted supervisor runs here and starts the sandboxed program itself.
+      stdin = JSON.stringify({ argv: [plan.command, ...plan.args], env: sandboxEnv(dir) }) + '\n' + stdin;
+      run = { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-c', req.supervisor] };
+    }
+    const result = await execute(run, dir, stdin, limits, level);
     if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
     return result;
   } finally {
@@ -220,9 +289,26 @@ export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise
   }
 }
 
+/** The supervisor handles only plain data, but decodes up to 16 MiB replies: more room than the program. */
+function SUPERVISOR_LIMITS(l: Required<SandboxLimits>): Required<SandboxLimits> {
+  return { ...l, memoryMb: Math.max(l.memoryMb, 1024), cpuSeconds: l.cpuSeconds + 5 };
+}
+
+function sandboxEnv(dir: string): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: dir,
+    TMPDIR: dir,
+    LANG: 'C.UTF-8',
+    PYTHONHASHSEED: '0', // set/dict-of-str order identical across runs (replay determinism)
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONIOENCODING: 'utf-8',
+  };
+}
+
 /** Without a pid namespace, descendants that called setsid() escape the process group. */
 function killUid(uid: number): void {
-  spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
+  spawnSync(tool('setpriv'), [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
 }
 
 function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel): Promise<SandboxResult> {
@@ -232,15 +318,7 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
       cwd: dir,
       detached: true, // own process group, killed as a whole
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: dir,
-        TMPDIR: dir,
-        LANG: 'C.UTF-8',
-        PYTHONHASHSEED: '0', // set/dict-of-str order identical across runs (replay determinism)
-        PYTHONDONTWRITEBYTECODE: '1',
-        PYTHONIOENCODING: 'utf-8',
-      },
+      env: sandboxEnv(dir),
     });
     let wallTimeout = false;
     let outputBytes = 0;
