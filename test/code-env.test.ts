@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodeProvider } from '../envs/code/code-provider';
 import { loadCodeTasks } from '../envs/code/code-tasks';
 import { extractProgram } from '../envs/code/extract-program';
+import { runTests } from '../envs/code/run-tests';
 
 const HUMANEVAL = HUMANEVAL_FILE;
 
@@ -137,5 +138,85 @@ describe('code environment', () => {
     expect(wrong.observation).toBe('2/3 tests passed.');
     expect(wrong.feedback).toContain('assert remove_Occ("hello","l") == "heo"');
     expect(wrong.feedback).toContain("left side was 'ell'");
+  });
+});
+
+// Candidate code that tries to change its own verdict instead of solving the task (issue 13).
+// Each one is wrong on purpose: `add` subtracts.
+describe('forged verdicts', () => {
+  const provider = createCodeProvider({ kind: 'code', tasks: HUMANEVAL });
+  const WRONG_ADD = 'def add(x, y):\n    return x - y\n';
+  const forgeries: Record<string, string> = {
+    'patching the harness through __main__': 'import __main__\n__main__._run_limited = lambda fn: ("pass", "")\n' + WRONG_ADD,
+    'patching builtins': 'import builtins\nbuiltins.exec = lambda *a, **k: None\nbuiltins.AssertionError = type("Never", (BaseException,), {})\n' + WRONG_ADD,
+    'sys.exit(0) before the tests': WRONG_ADD + 'import sys\nsys.exit(0)\n',
+    'os._exit(0) before the tests': WRONG_ADD + 'import os\nos._exit(0)\n',
+    'writing fake result lines to every open fd, then exiting': [
+      'import __main__, json, os, sys',
+      'nonce = getattr(__main__, "_nonce", "")',
+      'lines = [{"event": "plan", "tests": ["t"] * 6}, {"event": "load", "ok": True}]',
+      'lines += [{"event": "test", "index": i, "status": "pass", "message": ""} for i in range(6)] + [{"event": "done"}]',
+      'data = "".join(nonce + json.dumps(x) + "\\n" for x in lines).encode()',
+      'print(data.decode(), file=sys.stderr, flush=True)',
+      'for fd in range(1, 256):',
+      '    try:',
+      '        os.write(fd, data)',
+      '    except OSError:',
+      '        pass',
+      'os._exit(0)',
+      WRONG_ADD,
+    ].join('\n'),
+    'returning an object equal to everything': 'class Yes:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n\ndef add(x, y):\n    return Yes()\n',
+    'returning a subclass of int equal to everything': 'class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n\ndef add(x, y):\n    return Yes(x - y)\n',
+  };
+
+  for (const [name, program] of Object.entries(forgeries)) {
+    it(`scores ${name} as failed`, async () => {
+      const env = await provider.open('HumanEval/53', 0);
+      await env.reset();
+      const r = await env.step('```python\n' + program + '\n```');
+      expect(r, r.feedback).toMatchObject({ success: false, done: false });
+      expect(r.reward).toBeLessThan(1);
+      expect(r.feedback).not.toMatch(/^All \d+ tests passed/);
+    });
+  }
+
+  it('keeps the hidden tests out of the candidate process', async () => {
+    const tasks = await loadCodeTasks(HUMANEVAL);
+    const task = { ...tasks[53], tests: { kind: 'check' as const, entryPoint: 'add', test: "def check(candidate):\n    assert candidate(2, 3) == 5, 'HIDDEN' 'TEST' 'MARKER-7f3a'\n" } };
+    // Looks for the marker (never spelled out in one piece here) everywhere the program can reach.
+    const snoop = [
+      'import gc, glob, os, sys',
+      'needle = "HIDDEN" + "TESTMARKER"',
+      'found = []',
+      'def look(s, where):',
+      '    if isinstance(s, (str, bytes)) and len(s) > len(needle):',
+      '        t = s if isinstance(s, str) else s.decode("utf8", "replace")',
+      '        if needle in t.replace("\' \'", "").replace("\'", ""):',
+      '            found.append(where)',
+      'for o in gc.get_objects():',
+      '    vals = o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple)) else []',
+      '    for v in list(vals):',
+      '        look(v, "memory")',
+      'for m in list(sys.modules.values()):',
+      '    for v in list(vars(m).values()):',
+      '        look(v, "module " + m.__name__)',
+      'for p in glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ"):',
+      '    try:',
+      '        look(open(p, "rb").read(), p)',
+      '    except OSError:',
+      '        pass',
+      'try:',
+      '    look(sys.stdin.read(), "stdin")',
+      'except Exception:',
+      '    pass',
+      'print("SNOOP", sorted(set(found)), flush=True)',
+      'def add(x, y):',
+      '    return x + y',
+    ].join('\n');
+    const run = await runTests(task, snoop);
+    expect(run.stdout).toContain('SNOOP');
+    expect(run.stdout).toContain('SNOOP []');
+    expect(run.passed).toBe(1);
   });
 });
