@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodeProvider } from '../envs/code/code-provider';
 import { loadCodeTasks } from '../envs/code/code-tasks';
 import { extractProgram } from '../envs/code/extract-program';
+import { formatFeedback } from '../envs/code/format-feedback';
 import { runTests } from '../envs/code/run-tests';
 
 const HUMANEVAL = HUMANEVAL_FILE;
@@ -218,5 +219,61 @@ describe('forged verdicts', () => {
     expect(run.stdout).toContain('SNOOP');
     expect(run.stdout).toContain('SNOOP []');
     expect(run.passed).toBe(1);
+  });
+});
+
+describe('tests run outside the sandbox, calling the candidate over a pipe', () => {
+  const asserts = (setup: string, list: string[]) => ({ id: 'T/1', statement: '', entryPoint: 'f', tests: { kind: 'asserts' as const, setup, asserts: list } });
+
+  it('passes plain values both ways: tuples, sets, dicts, bytes, special floats, big ints, in-place changes to arguments', async () => {
+    const task = asserts('', [
+      'assert f(1) == (1, "1")',
+      'assert f(2) == {2: [2.5, None]}',
+      'assert f(3) == {frozenset({3}), b"3"}',
+      "assert str(f(4)) == str((float('inf'), float('nan'), 1j))",
+      'assert f(5) == 10 ** 5000',
+      'x = [3, 1, 2]\nf(x)\nassert x == [1, 2, 3]',
+      'd = {}\nf(d)\nassert d == {"seen": True}',
+    ]);
+    const program = [
+      'def f(v):',
+      '    if isinstance(v, list):',
+      '        v.sort()',
+      '        return None',
+      '    if isinstance(v, dict):',
+      '        v["seen"] = True',
+      '        return None',
+      '    return {1: (1, "1"), 2: {2: [2.5, None]}, 3: {frozenset({3}), b"3"}, 4: (float("inf"), float("nan"), 1j), 5: 10 ** 5000}[v]',
+    ].join('\n');
+    const run = await runTests(task, program);
+    expect(run.tests.filter((t) => t.status !== 'pass')).toEqual([]);
+    expect(run.passed).toBe(7);
+  });
+
+  it("re-raises the candidate's exceptions as their builtin class, with the program's line", async () => {
+    const task = asserts('', ['try:\n    f(-1)\n    assert False, "no error"\nexcept ValueError as e:\n    assert "negative" in str(e)', 'assert f(-2) == 0']);
+    const run = await runTests(task, 'class Negative(ValueError):\n    pass\n\ndef f(x):\n    raise Negative("negative input")\n');
+    expect(run.tests.map((t) => [t.status, t.message])).toEqual([
+      ['pass', ''],
+      ['error', 'Negative: negative input (solution.py line 5)'],
+    ]);
+  });
+
+  it('passes non-plain values back to the candidate by reference (an MBPP class used by the tests)', async () => {
+    const task = asserts('', ['assert longest([Pair(1, 2), Pair(3, 9)]) == 6', 'assert Pair(1, 2) != Pair(1, 2)']);
+    const program = 'class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\ndef longest(pairs):\n    return max(p.b - p.a for p in pairs)\n';
+    const run = await runTests(task, program);
+    expect(run.tests.map((t) => t.status)).toEqual(['pass', 'pass']);
+  });
+
+  it('stops a candidate that ignores its time limit, and says so', async () => {
+    const task = asserts('', ['assert f(1) == 1', 'assert f(2) == 2', 'assert f(3) == 3']);
+    const program = 'import signal\n\ndef f(x):\n    if x == 2:\n        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        while True:\n            pass\n    return x\n';
+    const started = Date.now();
+    const run = await runTests(task, program, { perTestMs: 500 });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(run.tests.map((t) => t.status)).toEqual(['pass', 'timeout', 'not-run']);
+    expect(run.killed).toEqual({ kind: 'unresponsive' });
+    expect(formatFeedback(run, { wallMs: 20_000, cpuSeconds: 15 })).toContain('a test ran past its time limit and could not be interrupted');
   });
 });
