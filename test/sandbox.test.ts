@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -235,6 +235,40 @@ describe('weak isolation needs an explicit opt-in', () => {
       const allowed = probeWith({ PATH: path, [ALLOW_WEAK_SANDBOX_ENV]: '1' });
       expect(allowed.describe).toMatch(new RegExp(`WEAK, allowed by ${ALLOW_WEAK_SANDBOX_ENV}`));
       expect(allowed).toMatchObject({ stdout: 'ran\n', isolation: refused.level });
+    });
+
+    /** The first stderr line of a worker process that names the sandbox (it is then stopped). */
+    async function workerSandboxLine(env: Record<string, string>): Promise<string> {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'workers', 'worker-main.ts'), '--queues', 'env', '--address', '127.0.0.1:1'], {
+        env: { HOME: process.env.HOME ?? '/root', ...env },
+        cwd: join(__dirname, '..'),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      try {
+        return await new Promise<string>((resolveLine, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no sandbox line from the worker: ${err}`)), 60_000);
+          child.stderr!.on('data', (d: Buffer) => {
+            err += d.toString();
+            const line = err.split('\n').find((l) => l.includes('sandbox'));
+            if (line) {
+              clearTimeout(timer);
+              resolveLine(line);
+            }
+          });
+          child.on('exit', () => setTimeout(() => reject(new Error(`worker exited: ${err}`)), 100));
+        });
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+
+    it('a worker serving env queues prints the sandbox level at start, and whether code tasks are refused', async () => {
+      const strong = await workerSandboxLine({ PATH: process.env.PATH ?? '' });
+      expect(strong).toMatch(new RegExp(`^leafe worker \\d+: code sandbox isolation: ${level} \\(`));
+      if (level === 'bwrap') expect(strong).not.toContain('WEAK');
+      const weak = await workerSandboxLine({ PATH: pathDir('worker-no-bwrap', [...UTIL, 'node']) });
+      expect(weak).toMatch(/code sandbox isolation: \w+ .*WEAK: code tasks are refused \(install bubblewrap or set LEAFE_ALLOW_WEAK_SANDBOX=1\)/);
     });
 
     it('uses the bwrap found on PATH, wherever it is', (ctx) => {

@@ -230,11 +230,16 @@ export function weakSandboxAllowed(): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
+/** A configuration problem of the worker, not of the task: retrying elsewhere or later does not help. */
+export class SandboxRefusedError extends Error {
+  override name = 'SandboxRefused';
+}
+
 /** Throws, saying what to install or which opt-in to give, unless `level` may run untrusted code. */
 export function assertIsolationAllowed(level: IsolationLevel): void {
   if (isStrong(level) || weakSandboxAllowed()) return;
   const why = passedOver.length > 0 ? ` (${passedOver.join('; ')})` : '';
-  throw new Error(
+  throw new SandboxRefusedError(
     `code sandbox: refusing to run untrusted code at isolation level '${level}'${why}: at this level candidate code can read ` +
       `the files of the host (the run directory with the Temporal database, the project, the task files with hidden tests) ` +
       `and write to its world-writable paths. Install bubblewrap (apt-get install -y bubblewrap; any bwrap on PATH is used), ` +
