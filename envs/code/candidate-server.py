@@ -22,6 +22,8 @@ import sys
 if hasattr(sys, "set_int_max_str_digits"):
     sys.set_int_max_str_digits(0)
 
+os.set_blocking(3, True)
+os.set_blocking(4, True)
 _req = os.fdopen(os.dup(3), "rb")
 _resp_fd = os.dup(4)
 os.close(3)

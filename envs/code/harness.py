@@ -1,13 +1,13 @@
-# Trusted test harness (python3 -I -c <this file>). It runs OUTSIDE the candidate's sandbox:
-# it starts the candidate program in its own sandboxed process (candidate-server.py, with the
-# command line sandbox.ts built), runs the tests here, and calls the candidate's functions over
-# a pipe. Only plain data (tagged JSON) comes back, so the verdict is computed where candidate
-# code cannot reach it: no patching of this process, no object whose __eq__ says yes, no
+# Trusted test harness (python3 -I -c <this file>). It runs OUTSIDE the candidate's sandbox,
+# beside the candidate program's own sandboxed process (candidate-server.py; sandbox.ts starts
+# both at once). It runs the tests here and calls the candidate's functions over a pipe. Only
+# plain data (tagged JSON) comes back, so the verdict is computed where candidate code cannot
+# reach it: no patching of this process, no object whose __eq__ says yes, no
 # forged result lines (the candidate does not hold the result channel). The hidden tests never
 # enter the sandbox.
 #
-# Input on stdin: line 1 {"argv": [...], "env": {...}} (how to start the sandboxed candidate),
-# then one JSON object:
+# fds: 4 = requests to the candidate, 5 = its replies, 3 = results (to the parent).
+# Input on stdin: one JSON object:
 #   {"nonce": str, "program": str, "prelude": str, "mode": "check"|"asserts",
 #    "test": str, "entryPoint": str,          # mode "check" (HumanEval)
 #    "setup": str, "asserts": [str],          # mode "asserts" (MBPP)
@@ -16,50 +16,28 @@
 #   {"event": "plan", "tests": [source, ...]}
 #   {"event": "load", "ok": bool, "kind": ..., "message": ...}
 #   {"event": "test", "index": i, "status": "pass"|"fail"|"error"|"timeout"|"memory"|"cpu"|"skipped", "message": ...}
-#   {"event": "candidate-exit", "kind": "exit"|"signal"|"unresponsive", "code": int, "signal": int}
+#   {"event": "candidate-exit", "kind": "exit"|"unresponsive"}
 #   {"event": "done"}
 # Messages never contain paths, pids or durations: feedback built from them must be
 # identical when the same program runs twice (replay compares it).
+import ast
+import builtins
 import fcntl
 import json
 import os
+import re
+import select
 import sys
+import time
 
-_launch = json.loads(sys.stdin.readline())
 _cfg = json.loads(sys.stdin.read())
-
-
-def _high_fd(fd):
-    """A close-on-exec copy at fd >= 10 (so the dup2 onto 3 and 4 in the child never is a no-op)."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return new
-
-
-# Start the candidate first: its sandbox and interpreter start while the tests are parsed.
-_req_r, _req_w = (_high_fd(fd) for fd in os.pipe())
-_resp_r, _resp_w = (_high_fd(fd) for fd in os.pipe())
 _out_fd = fcntl.fcntl(3, fcntl.F_DUPFD_CLOEXEC, 200)
-os.close(3)
-_child = os.posix_spawn(
-    _launch["argv"][0],
-    _launch["argv"],
-    _launch["env"],
-    file_actions=[
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_DUP2, _req_r, 3),
-        (os.POSIX_SPAWN_DUP2, _resp_w, 4),
-    ],
-)
-os.close(_req_r)
-os.close(_resp_w)
-
-import ast  # noqa: E402
-import builtins  # noqa: E402
-import re  # noqa: E402
-import select  # noqa: E402
-import signal  # noqa: E402
-import time  # noqa: E402
+_req_w = fcntl.fcntl(4, fcntl.F_DUPFD_CLOEXEC, 200)
+_resp_r = fcntl.fcntl(5, fcntl.F_DUPFD_CLOEXEC, 200)
+for _fd in (3, 4, 5):
+    os.close(_fd)
+for _fd in (_req_w, _resp_r):
+    os.set_blocking(_fd, False)  # waits on the candidate go through select(), with deadlines
 
 if hasattr(sys, "set_int_max_str_digits"):
     sys.set_int_max_str_digits(0)
@@ -67,7 +45,8 @@ if hasattr(sys, "set_int_max_str_digits"):
 _nonce = _cfg["nonce"]
 _per_test_ms = _cfg["perTestMs"]
 # How long past a call's time limit the candidate may take to answer before it counts as
-# unresponsive (a long C-level operation cannot be interrupted by its timer) and is killed.
+# unresponsive (a long C-level operation cannot be interrupted by its timer); the parent then
+# kills it.
 _GRACE_S = max(1.0, _per_test_ms / 2000.0)
 _MAX_REPLY = 16 * 1024 * 1024
 
@@ -75,8 +54,7 @@ _MAX_REPLY = 16 * 1024 * 1024
 def _emit(obj):
     data = (_nonce + json.dumps(obj) + "\n").encode()
     while data:
-        n = os.write(_out_fd, data)
-        data = data[n:]
+        data = data[os.write(_out_fd, data):]
 
 
 class _TestTimeout(BaseException):
@@ -92,15 +70,12 @@ class _CandidateMemory(BaseException):
 
 
 class _Gone(BaseException):
-    """The candidate process died or stopped answering: no further test can run."""
+    """The candidate process ended or stopped answering: no further test can run. How it
+    ended (exit code, signal) is added by the parent, which started it."""
 
-    def __init__(self, kind, code=None, sig=None):
+    def __init__(self, kind):
         super().__init__(kind)
         self.event = {"event": "candidate-exit", "kind": kind}
-        if code is not None:
-            self.event["code"] = code
-        if sig is not None:
-            self.event["signal"] = sig
 
 
 _ADDR = re.compile(r"0x[0-9a-fA-F]{4,}")
@@ -119,34 +94,11 @@ _seq = 0
 _dead = None  # a _Gone once the candidate is gone
 
 
-def _reap(kind):
-    """Kills (if still there) and waits for the candidate; returns the _Gone to raise."""
+def _gone(kind):
+    """Marks the candidate as gone (the parent kills what is left of it); returns the _Gone to raise."""
     global _dead
-    if _dead is not None:
-        return _dead
-    if kind == "exit":
-        # EOF on its replies: it has exited, or is about to (else it hung up on us: unresponsive).
-        until = time.monotonic() + _GRACE_S
-        while True:
-            pid, status = os.waitpid(_child, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > until:
-                kind = "unresponsive"
-                break
-            time.sleep(0.01)
-    if kind == "unresponsive":
-        try:
-            os.kill(_child, signal.SIGKILL)
-        except OSError:
-            pass
-        _dead = _Gone("unresponsive")
-    elif os.WIFSIGNALED(status):
-        _dead = _Gone("signal", sig=os.WTERMSIG(status))
-    else:
-        code = os.WEXITSTATUS(status)
-        # bwrap and unshare report a child killed by signal N as 128+N.
-        _dead = _Gone("signal", sig=code - 128) if 128 < code <= 128 + 64 else _Gone("exit", code=code)
+    if _dead is None:
+        _dead = _Gone(kind)
     return _dead
 
 
@@ -157,12 +109,13 @@ def _send(obj, deadline):
     while data:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([], [_req_w], [], left)[1]:
-            raise _reap("unresponsive")
+            raise _gone("unresponsive")
         try:
-            n = os.write(_req_w, data[:65536])
-        except BrokenPipeError:
-            raise _reap("exit")
-        data = data[n:]
+            data = data[os.write(_req_w, data[:65536]):]
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            raise _gone("exit")
 
 
 def _receive(deadline):
@@ -171,13 +124,18 @@ def _receive(deadline):
     while b"\n" not in _buf:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([_resp_r], [], [], left)[0]:
-            raise _reap("unresponsive")
-        chunk = os.read(_resp_r, 1 << 20)
+            raise _gone("unresponsive")
+        try:
+            chunk = os.read(_resp_r, 1 << 20)
+        except BlockingIOError:
+            continue
+        except ConnectionResetError:
+            chunk = b""
         if not chunk:
-            raise _reap("exit")
+            raise _gone("exit")
         _buf += chunk
         if len(_buf) > _MAX_REPLY:
-            raise _reap("unresponsive")
+            raise _gone("unresponsive")
     line, _buf = _buf.split(b"\n", 1)
     try:
         reply = json.loads(line)
@@ -528,9 +486,4 @@ try:
 except BaseException as e:  # a harness problem, not a candidate problem
     _emit({"event": "harness-error", "message": _clean("%s: %s" % (type(e).__name__, e))})
     sys.exit(3)
-finally:
-    try:
-        os.kill(_child, signal.SIGKILL)
-    except OSError:
-        pass
 os._exit(0)

@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
 import type { CodeTask } from './code-tasks';
-import { DEFAULT_LIMITS, runSandboxed, type Isolation } from './sandbox';
+import { DEFAULT_LIMITS, runSandboxed, type Isolation, type SandboxResult } from './sandbox';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'timeout' | 'memory' | 'cpu' | 'skipped' | 'not-run';
 
@@ -96,7 +96,7 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
         byIndex.set(Number(ev.index), { status: ev.status as TestStatus, message: String(ev.message ?? '') });
         break;
       case 'candidate-exit':
-        candidateGone = goneFrom(ev);
+        candidateGone = ev.kind === 'unresponsive' ? { kind: 'unresponsive' } : endOf(res.program);
         break;
       case 'done':
         done = true;
@@ -139,13 +139,10 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
   };
 }
 
-function goneFrom(ev: Record<string, unknown>): Killed {
-  if (ev.kind === 'unresponsive') return { kind: 'unresponsive' };
-  if (ev.kind === 'signal') {
-    const n = Number(ev.signal);
-    return { kind: 'signal', signal: Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}` };
-  }
-  return { kind: 'exit', code: Number(ev.code) };
+/** How the candidate's process ended, as its parent saw it. */
+function endOf(p: SandboxResult['program']): Killed {
+  const sig = p?.signal ?? signalFromStatus(p?.exitCode ?? null);
+  return sig ? { kind: 'signal', signal: sig } : { kind: 'exit', code: p?.exitCode ?? -1 };
 }
 
 /** bwrap and unshare report a child killed by signal N as exit status 128+N. */

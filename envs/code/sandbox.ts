@@ -3,10 +3,11 @@
  * what is not: docs/sandbox.md. The isolation level is probed once per process (strongest
  * first) and reported with every result, so callers and tests know what actually held.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
 
@@ -48,10 +49,10 @@ export interface SandboxRequest {
   stdin?: string;
   limits?: SandboxLimits;
   /**
-   * Python source of a trusted supervisor (the test harness). When set, it is what runs here,
-   * outside the sandbox, under the resource limits only; it gets on stdin one JSON line
-   * {argv, env} (how to start the sandboxed program, `args`) followed by `stdin`, and starts
-   * the program itself. Its fd 3 is the result channel (`side`); the program never holds it.
+   * Python source of a trusted supervisor (the test harness). When set, it runs beside the
+   * sandboxed program (`args`), outside the sandbox, under the resource limits only, and gets
+   * `stdin`. Its fds 4 and 5 are the other ends of the program's fds 3 and 4; its fd 3 is the
+   * result channel (`side`), which the program never holds.
    */
   supervisor?: string;
 }
@@ -72,6 +73,8 @@ export interface SandboxResult {
   isolation: Isolation;
   /** The host path of the temp dir (already removed when the result is returned). */
   dir: string;
+  /** With a supervisor: how the sandboxed program ended (exitCode and signal are the supervisor's). */
+  program?: { exitCode: number | null; signal: NodeJS.Signals | null };
 }
 
 const ISOLATION: Record<IsolationLevel, Isolation> = {
@@ -279,14 +282,8 @@ async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise
     const python = sandboxPython();
     const plan = buildPlan(level, resolve(dir), python, req, limits);
     if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
-    let stdin = req.stdin ?? '';
-    let run = plan;
-    if (req.supervisor !== undefined) {
-      // The trusted supervisor runs here and starts the sandboxed program itself.
-      stdin = JSON.stringify({ argv: [plan.command, ...plan.args], env: sandboxEnv(dir) }) + '\n' + stdin;
-      run = { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-c', req.supervisor] };
-    }
-    const result = await execute(run, dir, stdin, limits, level);
+    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-c', req.supervisor] };
+    const result = await execute(plan, dir, req.stdin ?? '', limits, level, supervisor);
     if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
     return result;
   } finally {
@@ -316,37 +313,56 @@ function killUid(uid: number): void {
   spawnSync(tool('setpriv'), [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
 }
 
-function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel): Promise<SandboxResult> {
+/**
+ * Spawns the program (alone, or beside its trusted supervisor) and collects its output. With a
+ * supervisor both start at once: the supervisor gets the other ends of the program's fds 3
+ * (requests) and 4 (replies) as its fds 4 and 5, and holds stdin and the result channel (fd 3).
+ */
+function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel, supervisor?: Plan): Promise<SandboxResult> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(plan.command, plan.args, {
+    const env = sandboxEnv(dir);
+    const program = spawn(plan.command, plan.args, {
       cwd: dir,
       detached: true, // own process group, killed as a whole
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: sandboxEnv(dir),
+      stdio: supervisor ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
+      env,
     });
+    let sup: ChildProcess | undefined;
+    if (supervisor) {
+      const [toProgram, fromProgram] = [program.stdio[3], program.stdio[4]] as Socket[];
+      sup = spawn(supervisor.command, supervisor.args, { cwd: dir, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', toProgram, fromProgram], env });
+      // Only the supervisor talks to the program.
+      toProgram.destroy();
+      fromProgram.destroy();
+    }
+    const main = sup ?? program; // holds stdin and the result channel
+    const procs = sup ? [program, sup] : [program];
     let wallTimeout = false;
     let outputBytes = 0;
-    const kept: Buffer[] = [];
     let keptBytes = 0;
     const outs: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
     const side: Buffer[] = [];
     let sideBytes = 0;
 
-    // Keep the first outputBytes across both streams, count and drop the rest: never buffer it.
+    // Keep the first outputBytes across all streams, count and drop the rest: never buffer it.
     const collect = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
       outputBytes += chunk.length;
       const room = limits.outputBytes - keptBytes;
       if (room > 0) {
         const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
         outs[name].push(part);
-        kept.push(part);
         keptBytes += part.length;
       }
     };
-    child.stdout!.on('data', collect('stdout'));
-    child.stderr!.on('data', collect('stderr'));
-    const sideStream = child.stdio[3] as NodeJS.ReadableStream;
+    const ignore = () => {};
+    const outputs: Socket[] = [];
+    for (const p of procs) {
+      p.stdout!.on('data', collect('stdout'));
+      p.stderr!.on('data', collect('stderr'));
+      outputs.push(p.stdout as Socket, p.stderr as Socket);
+    }
+    const sideStream = main.stdio[3] as Socket;
     sideStream.on('data', (chunk: Buffer) => {
       const room = SIDE_CHANNEL_BYTES - sideBytes;
       if (room > 0) {
@@ -354,37 +370,52 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
         sideBytes += Math.min(room, chunk.length);
       }
     });
-    const ignore = () => {};
-    child.stdin!.on('error', ignore); // EPIPE when the program exits without reading stdin
-    child.stdout!.on('error', ignore);
-    child.stderr!.on('error', ignore);
-    sideStream.on('error', ignore);
-    child.stdin!.end(stdin);
+    const streams = [...outputs, sideStream];
+    for (const st of streams) st.on('error', ignore);
+    main.stdin!.on('error', ignore); // EPIPE when the program exits without reading stdin
+    main.stdin!.end(stdin);
 
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
+    const killAll = () => {
+      for (const p of procs) {
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     };
     const timer = setTimeout(() => {
       wallTimeout = true;
-      killGroup();
+      killAll();
     }, limits.wallMs);
 
-    child.on('error', (err) => {
+    let failed = false;
+    const exits = new Map<ChildProcess, { code: number | null; signal: NodeJS.Signals | null }>();
+    for (const p of procs) {
+      p.on('error', (err) => {
+        if (failed) return;
+        failed = true;
+        clearTimeout(timer);
+        killAll();
+        reject(new Error(`sandbox: could not start '${p === program ? plan.command : supervisor!.command}': ${err.message}`));
+      });
+      p.on('exit', (code, signal) => {
+        exits.set(p, { code, signal });
+        // The run is over when the main process ends: leftovers (the program after its
+        // supervisor, strays without a pid namespace) would hold the pipes open.
+        if (p === main) killAll();
+        if (exits.size === procs.length && !failed) finish();
+      });
+    }
+
+    const finish = () => {
       clearTimeout(timer);
-      reject(new Error(`sandbox: could not start '${plan.command}': ${err.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      // Leftovers in our group (possible without a pid namespace) would hold the pipes open.
-      killGroup();
-      const finish = () => {
+      const done = () => {
+        const m = exits.get(main)!;
+        const prog = exits.get(program)!;
         resolvePromise({
-          exitCode: code,
-          signal,
+          exitCode: m.code,
+          signal: m.signal,
           wallTimeout,
           stdout: Buffer.concat(outs.stdout).toString('utf8'),
           stderr: Buffer.concat(outs.stderr).toString('utf8'),
@@ -394,18 +425,18 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
           durationMs: Date.now() - started,
           isolation: ISOLATION[level],
           dir,
+          ...(sup ? { program: { exitCode: prog.code, signal: prog.signal } } : {}),
         });
       };
       // Let the pipes drain; a stray holder of them must not hang us.
-      const streams = [child.stdout!, child.stderr!, sideStream] as unknown as Array<NodeJS.ReadableStream & { destroy(): void; closed: boolean }>;
       const closed = Promise.all(streams.map((st) => (st.closed ? undefined : new Promise((r) => st.once('close', r)))));
       let grace: NodeJS.Timeout | undefined;
       const timeout = new Promise((r) => (grace = setTimeout(r, 500)));
       void Promise.race([closed, timeout]).then(() => {
         clearTimeout(grace);
         for (const st of streams) st.destroy();
-        finish();
+        done();
       });
-    });
+    };
   });
 }
