@@ -282,7 +282,8 @@ async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise
     const python = sandboxPython();
     const plan = buildPlan(level, resolve(dir), python, req, limits);
     if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
-    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-c', req.supervisor] };
+    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-S', '-c', req.supervisor] };
+    // -S: the supervisor needs only the standard library, and skipping site saves ~6 ms per run.
     const result = await execute(plan, dir, req.stdin ?? '', limits, level, supervisor);
     if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
     return result;
