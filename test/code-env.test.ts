@@ -9,6 +9,7 @@ import { loadCodeTasks } from '../envs/code/code-tasks';
 import { extractProgram } from '../envs/code/extract-program';
 import { formatFeedback } from '../envs/code/format-feedback';
 import { runTests } from '../envs/code/run-tests';
+import { ALLOW_WEAK_SANDBOX_ENV, type IsolationLevel } from '../envs/code/sandbox';
 
 const HUMANEVAL = HUMANEVAL_FILE;
 
@@ -179,6 +180,26 @@ describe('forged verdicts', () => {
       expect(r, r.feedback).toMatchObject({ success: false, done: false });
       expect(r.reward).toBeLessThan(1);
       expect(r.feedback).not.toMatch(/^All \d+ tests passed/);
+    });
+  }
+
+  // The same forgeries at the weaker levels (opted into): the verdict is out of reach there too
+  // (rlimit excepted: the candidate is the worker's own user, see docs/sandbox.md).
+  const weakLevels: IsolationLevel[] = process.getuid?.() === 0 ? ['unshare', 'setpriv'] : [];
+  for (const level of weakLevels) {
+    it(`scores every forgery as failed at ${level} too`, async () => {
+      const task = (await loadCodeTasks(HUMANEVAL))[53];
+      process.env[ALLOW_WEAK_SANDBOX_ENV] = '1';
+      try {
+        for (const [name, program] of Object.entries(forgeries)) {
+          const run = await runTests(task, program, { level });
+          expect(run.isolation.level).toBe(level);
+          const success = run.total > 0 && run.passed === run.total && !run.load && !run.killed;
+          expect(success, `${name} at ${level}`).toBe(false);
+        }
+      } finally {
+        delete process.env[ALLOW_WEAK_SANDBOX_ENV];
+      }
     });
   }
 

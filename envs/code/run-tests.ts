@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
 import type { CodeTask } from './code-tasks';
-import { DEFAULT_LIMITS, runSandboxed, type Isolation, type SandboxResult } from './sandbox';
+import { DEFAULT_LIMITS, runAt, runSandboxed, type Isolation, type IsolationLevel, type SandboxResult } from './sandbox';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'timeout' | 'memory' | 'cpu' | 'skipped' | 'not-run';
 
@@ -47,6 +47,8 @@ export interface RunOptions {
   perTestMs?: number;
   /** After this many timed-out tests the rest are skipped (keeps runs under the wall limit). */
   maxTimeouts?: number;
+  /** Run at this isolation level instead of the detected one (tests of the weaker levels). */
+  level?: IsolationLevel;
 }
 
 const HARNESS = readFileSync(join(__dirname, 'harness.py'), 'utf8');
@@ -69,7 +71,8 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
     memoryMb: limits.memoryMb,
     wallMs: limits.wallMs,
   };
-  const res = await runSandboxed({ args: ['-I', '-c', CANDIDATE_SERVER], supervisor: HARNESS, stdin: JSON.stringify(config), limits });
+  const req = { args: ['-I', '-c', CANDIDATE_SERVER], supervisor: HARNESS, stdin: JSON.stringify(config), limits };
+  const res = opts.level ? await runAt(opts.level, req) : await runSandboxed(req);
 
   let plan: string[] | undefined;
   let load: LoadFailure | undefined;
