@@ -287,6 +287,12 @@ describe('tests run outside the sandbox, calling the candidate over a pipe', () 
     expect(run.tests.map((t) => t.status)).toEqual(['pass', 'pass']);
   });
 
+  it('never lets a program answer for a builtin the tests use', async () => {
+    const task = asserts('', ['assert set(f(1)) == set([1, 2])', 'assert len(f(2)) == 3']);
+    const run = await runTests(task, 'def set(*a):\n    return 0\n\ndef len(*a):\n    return 3\n\ndef f(x):\n    return []\n');
+    expect(run.tests.map((t) => t.status)).toEqual(['fail', 'fail']);
+  });
+
   it('stops a candidate that ignores its time limit, and says so', async () => {
     const task = asserts('', ['assert f(1) == 1', 'assert f(2) == 2', 'assert f(3) == 3']);
     const program = 'import signal\n\ndef f(x):\n    if x == 2:\n        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        while True:\n            pass\n    return x\n';
