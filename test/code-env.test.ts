@@ -246,7 +246,7 @@ describe('forged verdicts', () => {
 describe('tests run outside the sandbox, calling the candidate over a pipe', () => {
   const asserts = (setup: string, list: string[]) => ({ id: 'T/1', statement: '', entryPoint: 'f', tests: { kind: 'asserts' as const, setup, asserts: list } });
 
-  it('passes plain values both ways: tuples, sets, dicts, bytes, special floats, big ints, in-place changes to arguments', async () => {
+  it('passes plain values both ways: tuples, sets, dicts, bytes, special floats, big ints, numpy values, in-place changes to arguments', async () => {
     const task = asserts('', [
       'assert f(1) == (1, "1")',
       'assert f(2) == {2: [2.5, None]}',
@@ -255,6 +255,7 @@ describe('tests run outside the sandbox, calling the candidate over a pipe', () 
       'assert f(5) == 10 ** 5000',
       'x = [3, 1, 2]\nf(x)\nassert x == [1, 2, 3]',
       'd = {}\nf(d)\nassert d == {"seen": True}',
+      'assert f(6) == 7 and type(f(6)) is int',
     ]);
     const program = [
       'def f(v):',
@@ -264,11 +265,18 @@ describe('tests run outside the sandbox, calling the candidate over a pipe', () 
       '    if isinstance(v, dict):',
       '        v["seen"] = True',
       '        return None',
+      '    if v == 6:',
+      '        return NumpyLike()',
       '    return {1: (1, "1"), 2: {2: [2.5, None]}, 3: {frozenset({3}), b"3"}, 4: (float("inf"), float("nan"), 1j), 5: 10 ** 5000}[v]',
+      '',
+      'class NumpyLike:  # what np.int64(7) looks like to the encoder: no int, but tolist()',
+      '    __module__ = "numpy"',
+      '    def tolist(self):',
+      '        return 7',
     ].join('\n');
     const run = await runTests(task, program);
     expect(run.tests.filter((t) => t.status !== 'pass')).toEqual([]);
-    expect(run.passed).toBe(7);
+    expect(run.passed).toBe(8);
   });
 
   it("re-raises the candidate's exceptions as their builtin class, with the program's line", async () => {
@@ -285,6 +293,12 @@ describe('tests run outside the sandbox, calling the candidate over a pipe', () 
     const program = 'class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\ndef longest(pairs):\n    return max(p.b - p.a for p in pairs)\n';
     const run = await runTests(task, program);
     expect(run.tests.map((t) => t.status)).toEqual(['pass', 'pass']);
+    // Such a value has no truth value in the tests (its __bool__ would be the program's word).
+    const truthy = await runTests(asserts('', ['assert f(1)', 'assert not f(0)']), 'class Always:\n    def __bool__(self):\n        return True\n\ndef f(x):\n    return Always()\n');
+    expect(truthy.tests.map((t) => [t.status, t.message])).toEqual([
+      ['error', 'TypeError: a Always object from the program has no truth value in the tests'],
+      ['error', 'TypeError: a Always object from the program has no truth value in the tests'],
+    ]);
   });
 
   it('never lets a program answer for a builtin the tests use', async () => {

@@ -85,6 +85,9 @@ def _enc(v, depth=0):
     for base in (bool, int, float, str, tuple, list, dict, set, frozenset, bytes, bytearray, complex):
         if isinstance(v, base):
             return _enc(base(v), depth)
+    # numpy scalars and arrays (np.int64 is no int, np.bool_ no bool) as their Python values.
+    if t.__module__ == "numpy" and hasattr(v, "tolist"):
+        return _enc(v.tolist(), depth + 1)
     _refs.append(v)
     return {"R": len(_refs) - 1, "type": t.__name__}
 

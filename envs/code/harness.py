@@ -164,6 +164,10 @@ class _Remote:
     def __call__(self, *args, **kwargs):
         return _call({"ref": self.ref}, args, kwargs)
 
+    def __bool__(self):
+        # Its truth is the program's to define, and the program is not asked here.
+        raise TypeError("a %s object from the program has no truth value in the tests" % self.type_name)
+
 
 class _BadReply(Exception):
     pass
