@@ -232,9 +232,12 @@ describe('weak isolation needs an explicit opt-in', () => {
       expect(refused.error).toContain('bwrap: not found on PATH');
       expect(refused.error).toContain('apt-get install -y bubblewrap');
       expect(refused.stdout).toBeUndefined();
+      // A code session is refused at open, at once (not retried), with the same message.
+      expect(refused.openError).toMatch(/^SandboxRefused nonRetryable=true: code sandbox: refusing to run untrusted code/);
       const allowed = probeWith({ PATH: path, [ALLOW_WEAK_SANDBOX_ENV]: '1' });
       expect(allowed.describe).toMatch(new RegExp(`WEAK, allowed by ${ALLOW_WEAK_SANDBOX_ENV}`));
       expect(allowed).toMatchObject({ stdout: 'ran\n', isolation: refused.level });
+      expect(allowed.openError).toMatch(/cannot read tasks file '\/nonexistent.jsonl'/); // past the refusal
     });
 
     /** The first stderr line of a worker process that names the sandbox (it is then stopped). */
@@ -286,6 +289,7 @@ describe('weak isolation needs an explicit opt-in', () => {
       const path = pathDir('own-bwrap', UTIL, { bwrap: `#!/bin/sh\ntouch ${marks}/used\nexec ${real} "$@"\n` });
       const r = probeWith({ PATH: path });
       expect(r).toMatchObject({ level: 'bwrap', isolation: 'bwrap', stdout: 'ran\n' });
+      expect(r.openError).toMatch(/cannot read tasks file/); // not refused
       expect(existsSync(join(marks, 'used'))).toBe(true);
       expect(readFileSync(join(marks, 'used'), 'utf8')).toBe('');
     });
