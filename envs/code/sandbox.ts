@@ -1,7 +1,9 @@
 /**
- * Runs a Python program in a sandboxed subprocess. What is enforced, by which mechanism, and
- * what is not: docs/sandbox.md. The isolation level is probed once per process (strongest
- * first) and reported with every result, so callers and tests know what actually held.
+ * Runs a Python program in a sandboxed subprocess, optionally beside a trusted supervisor
+ * that talks to it over pipes (the code tests' harness). What is enforced, by which
+ * mechanism, and what is not: docs/sandbox.md. The isolation level is probed once per process
+ * (strongest first) and reported with every result; a level that does not hide the host's
+ * filesystem is refused unless LEAFE_ALLOW_WEAK_SANDBOX opts in.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -282,8 +284,8 @@ async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise
     const python = sandboxPython();
     const plan = buildPlan(level, resolve(dir), python, req, limits);
     if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
-    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(SUPERVISOR_LIMITS(limits), false), python, '-I', '-S', '-c', req.supervisor] };
     // -S: the supervisor needs only the standard library, and skipping site saves ~6 ms per run.
+    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(supervisorLimits(limits), false), python, '-I', '-S', '-c', req.supervisor] };
     const result = await execute(plan, dir, req.stdin ?? '', limits, level, supervisor);
     if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
     return result;
@@ -293,7 +295,7 @@ async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise
 }
 
 /** The supervisor handles only plain data, but decodes up to 16 MiB replies: more room than the program. */
-function SUPERVISOR_LIMITS(l: Required<SandboxLimits>): Required<SandboxLimits> {
+function supervisorLimits(l: Required<SandboxLimits>): Required<SandboxLimits> {
   return { ...l, memoryMb: Math.max(l.memoryMb, 1024), cpuSeconds: l.cpuSeconds + 5 };
 }
 
