@@ -301,6 +301,17 @@ describe('tests run outside the sandbox, calling the candidate over a pipe', () 
     ]);
   });
 
+  it('checks results of some MiB, and refuses larger ones without losing the next tests', async () => {
+    const task = asserts('', ['assert len(f(10**6)) == 10**6', 'assert len(f(3 * 10**6)) == 3 * 10**6', 'assert f(2) == [0, 1]']);
+    const run = await runTests(task, 'def f(n):\n    return list(range(n))\n');
+    expect(run.tests.map((t) => [t.status, t.message])).toEqual([
+      ['pass', ''],
+      ['error', "ResultError: the program's result is larger than 16 MiB"],
+      ['pass', ''],
+    ]);
+    expect(run.killed).toBeUndefined();
+  });
+
   it('never lets a program answer for a builtin the tests use', async () => {
     const task = asserts('', ['assert set(f(1)) == set([1, 2])', 'assert len(f(2)) == 3']);
     const run = await runTests(task, 'def set(*a):\n    return 0\n\ndef len(*a):\n    return 3\n\ndef f(x):\n    return []\n');

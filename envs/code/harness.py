@@ -119,10 +119,9 @@ def _send(obj, deadline):
             raise _gone("exit")
 
 
-def _receive(deadline):
-    """The next reply line, parsed; raises _Gone if the candidate died or did not answer in time."""
-    global _buf
-    while b"\n" not in _buf:
+def _read_chunk(deadline):
+    """Some bytes of the candidate's replies; raises _Gone if it died or did not answer in time."""
+    while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([_resp_r], [], [], left)[0]:
             raise _gone("unresponsive")
@@ -134,9 +133,26 @@ def _receive(deadline):
             chunk = b""
         if not chunk:
             raise _gone("exit")
-        _buf += chunk
-        if len(_buf) > _MAX_REPLY:
-            raise _gone("unresponsive")
+        return chunk
+
+
+def _receive(deadline):
+    """The next reply line, parsed; raises _Gone if the candidate died or did not answer in time."""
+    global _buf
+    chunks, size = [_buf], len(_buf)
+    while b"\n" not in chunks[-1]:  # only the newest chunk can hold the first newline
+        if size > _MAX_REPLY:
+            # Too large to check: skip to the end of this reply (within the deadline).
+            chunks, size = [b""], 0
+            while True:
+                chunk = _read_chunk(deadline)
+                if b"\n" in chunk:
+                    _buf = chunk.split(b"\n", 1)[1]
+                    return {"ok": False, "status": "too-large"}
+        chunk = _read_chunk(deadline)
+        chunks.append(chunk)
+        size += len(chunk)
+    _buf = b"".join(chunks)
     line, _buf = _buf.split(b"\n", 1)
     try:
         reply = json.loads(line)
@@ -169,8 +185,8 @@ class _Remote:
         raise TypeError("a %s object from the program has no truth value in the tests" % self.type_name)
 
 
-class _BadReply(Exception):
-    pass
+class ResultError(Exception):
+    """The candidate's reply cannot be checked (malformed, or too large)."""
 
 
 def _enc(v):
@@ -205,14 +221,14 @@ def _dec(v):
     if type(v) in _PLAIN:
         return v
     if type(v) is not dict or len(v) not in (1, 2):
-        raise _BadReply("unexpected %s" % type(v).__name__)
+        raise ResultError("unexpected %s" % type(v).__name__)
     if "R" in v:
         if type(v["R"]) is not int:
-            raise _BadReply("bad reference")
+            raise ResultError("bad reference")
         return _Remote(v["R"], re.sub(r"[^\w.]", "", str(v.get("type", "object")))[:60] or "object")
     (tag, x), = v.items()
     if tag in ("L", "T", "S", "FS", "D", "C") and type(x) is not list:
-        raise _BadReply("bad %s" % tag)
+        raise ResultError("bad %s" % tag)
     if tag == "L":
         return [_dec(e) for e in x]
     if tag == "T":
@@ -229,7 +245,7 @@ def _dec(v):
         return (bytes if tag == "B" else bytearray).fromhex(x)
     if tag == "F" and x in ("inf", "-inf", "nan"):
         return float(x)
-    raise _BadReply("bad tag")
+    raise ResultError("bad tag")
 
 
 def _candidate_exception(err):
@@ -265,7 +281,7 @@ def _call(target, args, kwargs):
     deadline = time.monotonic() + left + _GRACE_S
     _send(req, deadline)
     reply = _receive(deadline)
-    while reply.get("id") != _seq and reply.get("status") != "bad-reply":
+    while reply.get("id") != _seq and reply.get("status") not in ("bad-reply", "too-large"):
         reply = _receive(deadline)  # stray lines the program wrote on the reply pipe
     try:
         if reply.get("ok") is True:
@@ -275,8 +291,8 @@ def _call(target, args, kwargs):
                 for a, new in zip(args, after):
                     _write_back(a, new)
             return value
-    except (_BadReply, TypeError, ValueError, RecursionError) as e:
-        raise _BadReply("the program's process sent an invalid reply (%s)" % _clean(e))
+    except (ResultError, TypeError, ValueError, RecursionError) as e:
+        raise ResultError("the program's process sent an invalid reply (%s)" % _clean(e))
     status = reply.get("status")
     if status == "timeout":
         raise _TestTimeout()
@@ -284,8 +300,10 @@ def _call(target, args, kwargs):
         raise _CpuLimit()
     if status == "memory":
         raise _CandidateMemory()
+    if status == "too-large":
+        raise ResultError("the program's result is larger than %d MiB" % (_MAX_REPLY >> 20))
     if status != "error":
-        raise _BadReply("the program's process sent an invalid reply")
+        raise ResultError("the program's process sent an invalid reply")
     raise _candidate_exception(reply.get("error") if type(reply.get("error")) is dict else {})
 
 
