@@ -76,6 +76,8 @@ export interface BranchRecord {
   replayedSteps: number;
   /** Times the environment session was lost (worker died) and rebuilt by replay. */
   reopens: number;
+  /** How the worker that opened the session isolated the actions (code: the sandbox level, e.g. bwrap). */
+  isolation?: string;
   usage: TokenUsage;
 }
 

@@ -33,4 +33,6 @@ export interface EnvironmentProvider {
   open(taskId: string, seed: number): Promise<Environment>;
   /** Instructions for the agent's system prompt: what an action looks like. */
   instructions(): string;
+  /** How this worker isolates the actions it runs (code: the sandbox level), recorded in the tree. */
+  isolation?(): Promise<string>;
 }

@@ -11,6 +11,8 @@ export interface TreeStats {
   budgetLimit: number;
   replayedSteps: number;
   invalidReflections: number;
+  /** The isolation levels the branches' actions ran under (code: the sandbox), distinct, sorted. */
+  isolation: string[];
 }
 
 export function treeStats(trees: EpisodeTree[]): TreeStats {
@@ -42,5 +44,6 @@ export function treeStats(trees: EpisodeTree[]): TreeStats {
     budgetLimit: trees.reduce((n, t) => n + t.budget.limit, 0),
     replayedSteps: trees.reduce((n, t) => n + t.budget.replayed, 0),
     invalidReflections: invalid,
+    isolation: [...new Set(trees.flatMap((t) => t.branches.flatMap((b) => (b.isolation ? [b.isolation] : []))))].sort(),
   };
 }

@@ -56,13 +56,16 @@ export async function writeReport(
     lines.push(`- **${s.method}** it${last.iteration}: ${last.evaluation.counts.map((c) => `${c.taskId} ${c.c}/${c.n}`).join(', ')}`);
   }
   lines.push('', '## Exploration trees', '', '| method | iter | episodes | solved | branches/task | mean rollback distance | max depth | budget used | replayed steps | invalid reflections |', '|---|---|---|---|---|---|---|---|---|---|');
+  const isolation = new Set<string>();
   for (const s of summaries) {
     for (const r of s.iterations) {
       if (!r.explore) continue;
       const st = treeStats(await loadTrees(store, r.explore.treesRef));
+      st.isolation.forEach((level) => isolation.add(level));
       lines.push(`| ${s.method} | ${r.iteration} | ${st.episodes} | ${st.solved} | ${st.branchesPerTask.toFixed(2)} | ${st.meanRollbackDistance.toFixed(2)} | ${st.maxDepth} | ${st.budgetUsed}/${st.budgetLimit} | ${st.replayedSteps} | ${st.invalidReflections} |`);
     }
   }
+  if (isolation.size > 0) lines.push('', `Sandbox isolation of the actions (from the trees): ${[...isolation].sort().join(', ')} (see docs/sandbox.md).`);
   lines.push('', '## Training data and models', '', '| method | iter | model | cf records | reh records | dataset sha256 | adapter | tokens (prompt / completion, exploration) |', '|---|---|---|---|---|---|---|---|');
   for (const s of summaries) {
     for (const r of s.iterations) {

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodeProvider } from '../envs/code/code-provider';
 import { loadCodeTasks } from '../envs/code/code-tasks';
 import { extractProgram } from '../envs/code/extract-program';
+import { formatFeedback } from '../envs/code/format-feedback';
+import { runTests } from '../envs/code/run-tests';
+import { ALLOW_WEAK_SANDBOX_ENV, type IsolationLevel } from '../envs/code/sandbox';
 
 const HUMANEVAL = HUMANEVAL_FILE;
 
@@ -137,5 +140,192 @@ describe('code environment', () => {
     expect(wrong.observation).toBe('2/3 tests passed.');
     expect(wrong.feedback).toContain('assert remove_Occ("hello","l") == "heo"');
     expect(wrong.feedback).toContain("left side was 'ell'");
+  });
+});
+
+// Candidate code that tries to change its own verdict instead of solving the task (issue 13).
+// Each one is wrong on purpose: `add` subtracts.
+describe('forged verdicts', () => {
+  const provider = createCodeProvider({ kind: 'code', tasks: HUMANEVAL });
+  const WRONG_ADD = 'def add(x, y):\n    return x - y\n';
+  const forgeries: Record<string, string> = {
+    'patching the harness through __main__': 'import __main__\n__main__._run_limited = lambda fn: ("pass", "")\n' + WRONG_ADD,
+    'patching builtins': 'import builtins\nbuiltins.exec = lambda *a, **k: None\nbuiltins.AssertionError = type("Never", (BaseException,), {})\n' + WRONG_ADD,
+    'sys.exit(0) before the tests': WRONG_ADD + 'import sys\nsys.exit(0)\n',
+    'os._exit(0) before the tests': WRONG_ADD + 'import os\nos._exit(0)\n',
+    'writing fake result lines to every open fd, then exiting': [
+      'import __main__, json, os, sys',
+      'nonce = getattr(__main__, "_nonce", "")',
+      'lines = [{"event": "plan", "tests": ["t"] * 6}, {"event": "load", "ok": True}]',
+      'lines += [{"event": "test", "index": i, "status": "pass", "message": ""} for i in range(6)] + [{"event": "done"}]',
+      'data = "".join(nonce + json.dumps(x) + "\\n" for x in lines).encode()',
+      'print(data.decode(), file=sys.stderr, flush=True)',
+      'for fd in range(1, 256):',
+      '    try:',
+      '        os.write(fd, data)',
+      '    except OSError:',
+      '        pass',
+      'os._exit(0)',
+      WRONG_ADD,
+    ].join('\n'),
+    'returning an object equal to everything': 'class Yes:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n\ndef add(x, y):\n    return Yes()\n',
+    'returning a subclass of int equal to everything': 'class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n\ndef add(x, y):\n    return Yes(x - y)\n',
+  };
+
+  for (const [name, program] of Object.entries(forgeries)) {
+    it(`scores ${name} as failed`, async () => {
+      const env = await provider.open('HumanEval/53', 0);
+      await env.reset();
+      const r = await env.step('```python\n' + program + '\n```');
+      expect(r, r.feedback).toMatchObject({ success: false, done: false });
+      expect(r.reward).toBeLessThan(1);
+      expect(r.feedback).not.toMatch(/^All \d+ tests passed/);
+    });
+  }
+
+  // The same forgeries at the weaker levels (opted into): the verdict is out of reach there too
+  // (rlimit excepted: the candidate is the worker's own user, see docs/sandbox.md).
+  const weakLevels: IsolationLevel[] = process.getuid?.() === 0 ? ['unshare', 'setpriv'] : [];
+  for (const level of weakLevels) {
+    it(`scores every forgery as failed at ${level} too`, async () => {
+      const task = (await loadCodeTasks(HUMANEVAL))[53];
+      process.env[ALLOW_WEAK_SANDBOX_ENV] = '1';
+      try {
+        for (const [name, program] of Object.entries(forgeries)) {
+          const run = await runTests(task, program, { level });
+          expect(run.isolation.level).toBe(level);
+          const success = run.total > 0 && run.passed === run.total && !run.load && !run.killed;
+          expect(success, `${name} at ${level}`).toBe(false);
+        }
+      } finally {
+        delete process.env[ALLOW_WEAK_SANDBOX_ENV];
+      }
+    });
+  }
+
+  it('keeps the hidden tests out of the candidate process', async () => {
+    const tasks = await loadCodeTasks(HUMANEVAL);
+    const task = { ...tasks[53], tests: { kind: 'check' as const, entryPoint: 'add', test: "def check(candidate):\n    assert candidate(2, 3) == 5, 'HIDDEN' 'TEST' 'MARKER-7f3a'\n" } };
+    // Looks for the marker (never spelled out in one piece here) everywhere the program can reach.
+    const snoop = [
+      'import gc, glob, os, sys',
+      'needle = "HIDDEN" + "TESTMARKER"',
+      'found = []',
+      'def look(s, where):',
+      '    if isinstance(s, (str, bytes)) and len(s) > len(needle):',
+      '        t = s if isinstance(s, str) else s.decode("utf8", "replace")',
+      '        if needle in t.replace("\' \'", "").replace("\'", ""):',
+      '            found.append(where)',
+      'for o in gc.get_objects():',
+      '    vals = o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple)) else []',
+      '    for v in list(vals):',
+      '        look(v, "memory")',
+      'for m in list(sys.modules.values()):',
+      '    for v in list(vars(m).values()):',
+      '        look(v, "module " + m.__name__)',
+      'for p in glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ"):',
+      '    try:',
+      '        look(open(p, "rb").read(), p)',
+      '    except OSError:',
+      '        pass',
+      'try:',
+      '    look(sys.stdin.read(), "stdin")',
+      'except Exception:',
+      '    pass',
+      'print("SNOOP", sorted(set(found)), flush=True)',
+      'def add(x, y):',
+      '    return x + y',
+    ].join('\n');
+    const run = await runTests(task, snoop);
+    expect(run.stdout).toContain('SNOOP');
+    expect(run.stdout).toContain('SNOOP []');
+    expect(run.passed).toBe(1);
+  });
+});
+
+describe('tests run outside the sandbox, calling the candidate over a pipe', () => {
+  const asserts = (setup: string, list: string[]) => ({ id: 'T/1', statement: '', entryPoint: 'f', tests: { kind: 'asserts' as const, setup, asserts: list } });
+
+  it('passes plain values both ways: tuples, sets, dicts, bytes, special floats, big ints, numpy values, in-place changes to arguments', async () => {
+    const task = asserts('', [
+      'assert f(1) == (1, "1")',
+      'assert f(2) == {2: [2.5, None]}',
+      'assert f(3) == {frozenset({3}), b"3"}',
+      "assert str(f(4)) == str((float('inf'), float('nan'), 1j))",
+      'assert f(5) == 10 ** 5000',
+      'x = [3, 1, 2]\nf(x)\nassert x == [1, 2, 3]',
+      'd = {}\nf(d)\nassert d == {"seen": True}',
+      'assert f(6) == 7 and type(f(6)) is int',
+    ]);
+    const program = [
+      'def f(v):',
+      '    if isinstance(v, list):',
+      '        v.sort()',
+      '        return None',
+      '    if isinstance(v, dict):',
+      '        v["seen"] = True',
+      '        return None',
+      '    if v == 6:',
+      '        return NumpyLike()',
+      '    return {1: (1, "1"), 2: {2: [2.5, None]}, 3: {frozenset({3}), b"3"}, 4: (float("inf"), float("nan"), 1j), 5: 10 ** 5000}[v]',
+      '',
+      'class NumpyLike:  # what np.int64(7) looks like to the encoder: no int, but tolist()',
+      '    __module__ = "numpy"',
+      '    def tolist(self):',
+      '        return 7',
+    ].join('\n');
+    const run = await runTests(task, program);
+    expect(run.tests.filter((t) => t.status !== 'pass')).toEqual([]);
+    expect(run.passed).toBe(8);
+  });
+
+  it("re-raises the candidate's exceptions as their builtin class, with the program's line", async () => {
+    const task = asserts('', ['try:\n    f(-1)\n    assert False, "no error"\nexcept ValueError as e:\n    assert "negative" in str(e)', 'assert f(-2) == 0']);
+    const run = await runTests(task, 'class Negative(ValueError):\n    pass\n\ndef f(x):\n    raise Negative("negative input")\n');
+    expect(run.tests.map((t) => [t.status, t.message])).toEqual([
+      ['pass', ''],
+      ['error', 'Negative: negative input (solution.py line 5)'],
+    ]);
+  });
+
+  it('passes non-plain values back to the candidate by reference (an MBPP class used by the tests)', async () => {
+    const task = asserts('', ['assert longest([Pair(1, 2), Pair(3, 9)]) == 6', 'assert Pair(1, 2) != Pair(1, 2)']);
+    const program = 'class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n\ndef longest(pairs):\n    return max(p.b - p.a for p in pairs)\n';
+    const run = await runTests(task, program);
+    expect(run.tests.map((t) => t.status)).toEqual(['pass', 'pass']);
+    // Such a value has no truth value in the tests (its __bool__ would be the program's word).
+    const truthy = await runTests(asserts('', ['assert f(1)', 'assert not f(0)']), 'class Always:\n    def __bool__(self):\n        return True\n\ndef f(x):\n    return Always()\n');
+    expect(truthy.tests.map((t) => [t.status, t.message])).toEqual([
+      ['error', 'TypeError: a Always object from the program has no truth value in the tests'],
+      ['error', 'TypeError: a Always object from the program has no truth value in the tests'],
+    ]);
+  });
+
+  it('checks results of some MiB, and refuses larger ones without losing the next tests', async () => {
+    const task = asserts('', ['assert len(f(10**6)) == 10**6', 'assert len(f(3 * 10**6)) == 3 * 10**6', 'assert f(2) == [0, 1]']);
+    const run = await runTests(task, 'def f(n):\n    return list(range(n))\n');
+    expect(run.tests.map((t) => [t.status, t.message])).toEqual([
+      ['pass', ''],
+      ['error', "ResultError: the program's result is larger than 16 MiB"],
+      ['pass', ''],
+    ]);
+    expect(run.killed).toBeUndefined();
+  });
+
+  it('never lets a program answer for a builtin the tests use', async () => {
+    const task = asserts('', ['assert set(f(1)) == set([1, 2])', 'assert len(f(2)) == 3']);
+    const run = await runTests(task, 'def set(*a):\n    return 0\n\ndef len(*a):\n    return 3\n\ndef f(x):\n    return []\n');
+    expect(run.tests.map((t) => t.status)).toEqual(['fail', 'fail']);
+  });
+
+  it('stops a candidate that ignores its time limit, and says so', async () => {
+    const task = asserts('', ['assert f(1) == 1', 'assert f(2) == 2', 'assert f(3) == 3']);
+    const program = 'import signal\n\ndef f(x):\n    if x == 2:\n        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        while True:\n            pass\n    return x\n';
+    const started = Date.now();
+    const run = await runTests(task, program, { perTestMs: 500 });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(run.tests.map((t) => t.status)).toEqual(['pass', 'timeout', 'not-run']);
+    expect(run.killed).toEqual({ kind: 'unresponsive' });
+    expect(formatFeedback(run, { wallMs: 20_000, cpuSeconds: 15 })).toContain('a test ran past its time limit and could not be interrupted');
   });
 });

@@ -8,6 +8,7 @@ import { deriveSeed } from '../core/random';
 import { EXPERIENCE_MARKER, TASK_MARKER } from '../core/templates';
 import type { Text } from '../core/text';
 import type { BranchRecord, EpisodeTree, StepRecord } from '../core/tree';
+import { detectIsolation } from '../envs/code/sandbox';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
 import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
@@ -102,6 +103,9 @@ async function checkTree(x: Explored): Promise<number> {
   expect(tree.branches.length).toBeLessThanOrEqual(leafe.maxBranches);
   expect(tree.success).toBe(tree.branches.some((b) => b.outcome === 'success'));
   expect(tree.usage.requests).toBe(tree.branches.reduce((n, b) => n + b.usage.requests, 0));
+  // Every branch records the sandbox its code ran in (issue 13).
+  const level = await detectIsolation();
+  for (const b of tree.branches) expect(b.isolation, b.id).toBe(level);
 
   // The episode started exactly these children, with ids derived from its own.
   const childIds = (histories.get('episode')!.events ?? [])

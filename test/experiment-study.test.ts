@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { detectIsolation } from '../envs/code/sandbox';
 import type { ExperimentSummary } from '../core/experiment-config';
 import { meanPassAtK } from '../core/pass-at-k';
 import { startStudy, waitForStudy } from '../cli/study';
@@ -65,6 +66,8 @@ test('a 2-iteration study completes with continue-as-new, datasets, reports and 
   }
   expect(existsSync(summary.reportPath)).toBe(true);
   expect(readFileSync(summary.reportPath, 'utf8')).toContain('simulator');
+  // The sandbox level the code ran under, from the trees (issue 13).
+  expect(readFileSync(summary.reportPath, 'utf8')).toContain(`Sandbox isolation of the actions (from the trees): ${await detectIsolation()}`);
   expect(existsSync(path.join(path.dirname(summary.reportPath), 'pass-at-k.svg'))).toBe(true);
 
   for (const [method, handle] of handles) {

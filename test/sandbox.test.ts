@@ -1,11 +1,12 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxLimits } from '../core/env-spec';
-import { detectIsolation, runAt, runSandboxed, type IsolationLevel, type SandboxResult } from '../envs/code/sandbox';
+import { ALLOW_WEAK_SANDBOX_ENV, detectIsolation, runAt, runSandboxed, type IsolationLevel, type SandboxResult } from '../envs/code/sandbox';
 
 const isRoot = process.getuid?.() === 0;
 const FAST = { wallMs: 3000, cpuSeconds: 2 };
@@ -13,6 +14,18 @@ const FAST = { wallMs: 3000, cpuSeconds: 2 };
 function run(program: string, limits: SandboxLimits = FAST, level?: IsolationLevel): Promise<SandboxResult> {
   const req = { args: ['-I', '-c', program], limits };
   return level ? runAt(level, req) : runSandboxed(req);
+}
+
+/** Runs fn with the opt-in for weak isolation set (tests of what the weaker levels do). */
+async function withWeakAllowed<T>(fn: () => Promise<T>): Promise<T> {
+  const before = process.env[ALLOW_WEAK_SANDBOX_ENV];
+  process.env[ALLOW_WEAK_SANDBOX_ENV] = '1';
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env[ALLOW_WEAK_SANDBOX_ENV];
+    else process.env[ALLOW_WEAK_SANDBOX_ENV] = before;
+  }
 }
 
 function expectCleanedUp(r: SandboxResult): void {
@@ -123,7 +136,7 @@ describe('filesystem and network isolation', () => {
 
   for (const lvl of levels) {
     it(`${lvl}: a file outside the temp dir is unreadable where the level allows it`, async (ctx) => {
-      const r = await run(`try:\n    print(open(${JSON.stringify(secret)}).read())\nexcept OSError as e:\n    print("refused", type(e).__name__)`, FAST, lvl).catch(() => undefined);
+      const r = await withWeakAllowed(() => run(`try:\n    print(open(${JSON.stringify(secret)}).read())\nexcept OSError as e:\n    print("refused", type(e).__name__)`, FAST, lvl)).catch(() => undefined);
       if (!r || (r.exitCode !== 0 && !r.stdout)) return ctx.skip(); // level not available here
       const protectedHere = r.isolation.filesystem || r.isolation.unprivilegedUid;
       if (protectedHere) {
@@ -139,10 +152,12 @@ describe('filesystem and network isolation', () => {
 
     it(`${lvl}: a loopback server on the host is unreachable where the level allows it`, async (ctx) => {
       const before = connections;
-      const r = await run(
-        `import socket\ntry:\n    s = socket.create_connection(("127.0.0.1", ${port}), timeout=2)\n    print("connected", s.recv(100).decode())\nexcept OSError as e:\n    print("refused", type(e).__name__)`,
-        FAST,
-        lvl,
+      const r = await withWeakAllowed(() =>
+        run(
+          `import socket\ntry:\n    s = socket.create_connection(("127.0.0.1", ${port}), timeout=2)\n    print("connected", s.recv(100).decode())\nexcept OSError as e:\n    print("refused", type(e).__name__)`,
+          FAST,
+          lvl,
+        ),
       ).catch(() => undefined);
       if (!r || (r.exitCode !== 0 && !r.stdout)) return ctx.skip();
       if (r.isolation.network) {
@@ -154,4 +169,129 @@ describe('filesystem and network isolation', () => {
       expectCleanedUp(r);
     });
   }
+});
+
+describe('weak isolation needs an explicit opt-in', () => {
+  const weak: IsolationLevel[] = isRoot ? ['unshare', 'setpriv', 'rlimit'] : ['rlimit'];
+  for (const lvl of weak) {
+    it(`${lvl}: refuses untrusted code without ${ALLOW_WEAK_SANDBOX_ENV}, naming bubblewrap and the opt-in`, async () => {
+      expect(process.env[ALLOW_WEAK_SANDBOX_ENV]).toBeUndefined();
+      const err = await run('print("ran")', FAST, lvl).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(new RegExp(`refusing to run untrusted code at isolation level '${lvl}'`));
+      expect(err?.message).toContain('apt-get install -y bubblewrap');
+      expect(err?.message).toContain(`${ALLOW_WEAK_SANDBOX_ENV}=1`);
+      const allowed = await withWeakAllowed(() => run('print("ran")', FAST, lvl));
+      expect(allowed.stdout).toBe('ran\n');
+      expect(allowed.isolation.level).toBe(lvl);
+    });
+  }
+
+  it('unshare (opted in) does not hide the host: the temp dir is under the host /tmp and world-readable files are readable', async (ctx) => {
+    if (!isRoot) return ctx.skip(); // unshare needs root
+    const r = await withWeakAllowed(() => run('import os\nprint(os.getcwd())\nprint(open("/etc/passwd").read()[:4])', FAST, 'unshare'));
+    expect(r.isolation.filesystem).toBe(false);
+    expect(r.stdout).toBe(`${r.dir}\nroot\n`);
+  });
+
+  describe('in a worker process with another PATH', () => {
+    let bin: string;
+    beforeAll(() => {
+      bin = mkdtempSync(join(tmpdir(), 'leafe-path-'));
+      chmodSync(bin, 0o755);
+    });
+    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+    /** A PATH of symlinks to these tools only (no /usr/bin), plus `extra` files. */
+    function pathDir(name: string, tools: string[], extra: Record<string, string> = {}): string {
+      const dir = join(bin, name);
+      execFileSync('mkdir', ['-p', '-m', '0755', dir]);
+      for (const t of tools) symlinkSync(execFileSync('sh', ['-c', `command -v ${t}`]).toString().trim(), join(dir, t));
+      for (const [file, text] of Object.entries(extra)) {
+        writeFileSync(join(dir, file), text);
+        chmodSync(join(dir, file), 0o755);
+      }
+      return dir;
+    }
+
+    function probeWith(env: Record<string, string>): Record<string, string> {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'support', 'sandbox-child.ts')], {
+        env: { HOME: process.env.HOME ?? '/root', ...env },
+        cwd: join(__dirname, '..'),
+        timeout: 60_000,
+      });
+      return JSON.parse(out.toString()) as Record<string, string>;
+    }
+
+    const UTIL = ['prlimit', 'setpriv', 'unshare', 'kill'];
+
+    it('without bwrap on PATH: says so, refuses, and runs at the weaker level only with the opt-in', () => {
+      const path = pathDir('no-bwrap', UTIL);
+      const refused = probeWith({ PATH: path });
+      expect(refused.level).not.toBe('bwrap');
+      expect(refused.describe).toMatch(/WEAK: code tasks are refused/);
+      expect(refused.error).toContain('bwrap: not found on PATH');
+      expect(refused.error).toContain('apt-get install -y bubblewrap');
+      expect(refused.stdout).toBeUndefined();
+      // A code session is refused at open, at once (not retried), with the same message.
+      expect(refused.openError).toMatch(/^SandboxRefused nonRetryable=true: code sandbox: refusing to run untrusted code/);
+      const allowed = probeWith({ PATH: path, [ALLOW_WEAK_SANDBOX_ENV]: '1' });
+      expect(allowed.describe).toMatch(new RegExp(`WEAK, allowed by ${ALLOW_WEAK_SANDBOX_ENV}`));
+      expect(allowed).toMatchObject({ stdout: 'ran\n', isolation: refused.level });
+      expect(allowed.openError).toMatch(/cannot read tasks file '\/nonexistent.jsonl'/); // past the refusal
+    });
+
+    /** The first stderr line of a worker process that names the sandbox (it is then stopped). */
+    async function workerSandboxLine(env: Record<string, string>): Promise<string> {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'workers', 'worker-main.ts'), '--queues', 'env', '--address', '127.0.0.1:1'], {
+        env: { HOME: process.env.HOME ?? '/root', ...env },
+        cwd: join(__dirname, '..'),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      try {
+        return await new Promise<string>((resolveLine, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no sandbox line from the worker: ${err}`)), 60_000);
+          child.stderr!.on('data', (d: Buffer) => {
+            err += d.toString();
+            const line = err.split('\n').find((l) => l.includes('sandbox'));
+            if (line) {
+              clearTimeout(timer);
+              resolveLine(line);
+            }
+          });
+          child.on('exit', () => setTimeout(() => reject(new Error(`worker exited: ${err}`)), 100));
+        });
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+
+    it('a worker serving env queues prints the sandbox level at start, and whether code tasks are refused', async () => {
+      const strong = await workerSandboxLine({ PATH: process.env.PATH ?? '' });
+      expect(strong).toMatch(new RegExp(`^leafe worker \\d+: code sandbox isolation: ${level} \\(`));
+      if (level === 'bwrap') expect(strong).not.toContain('WEAK');
+      const weak = await workerSandboxLine({ PATH: pathDir('worker-no-bwrap', [...UTIL, 'node']) });
+      expect(weak).toMatch(/code sandbox isolation: \w+ .*WEAK: code tasks are refused \(install bubblewrap or set LEAFE_ALLOW_WEAK_SANDBOX=1\)/);
+    });
+
+    it('uses the bwrap found on PATH, wherever it is', (ctx) => {
+      const real = (() => {
+        try {
+          return execFileSync('sh', ['-c', 'command -v bwrap']).toString().trim();
+        } catch {
+          return '';
+        }
+      })();
+      if (!real) return ctx.skip(); // no bubblewrap on this machine
+      const marks = join(bin, 'marks');
+      execFileSync('mkdir', ['-p', '-m', '0777', marks]);
+      chmodSync(marks, 0o777); // the wrapper runs as the sandbox's throwaway uid
+      const path = pathDir('own-bwrap', UTIL, { bwrap: `#!/bin/sh\ntouch ${marks}/used\nexec ${real} "$@"\n` });
+      const r = probeWith({ PATH: path });
+      expect(r).toMatchObject({ level: 'bwrap', isolation: 'bwrap', stdout: 'ran\n' });
+      expect(r.openError).toMatch(/cannot read tasks file/); // not refused
+      expect(existsSync(join(marks, 'used'))).toBe(true);
+      expect(readFileSync(join(marks, 'used'), 'utf8')).toBe('');
+    });
+  });
 });

@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { connectWorker, temporalSettings } from '../infra/connection';
 import { defaultRunDir } from '../infra/paths';
+import { describeSandbox } from '../envs/code/sandbox';
 import { createWorkers } from './create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from './task-queues';
 
@@ -35,6 +36,11 @@ async function main() {
     .parse();
   const opts = program.opts();
   const roles = parseQueueRoles(opts.queues);
+  if (roles.includes('env')) {
+    // Said at start, not discovered at the first code task: what isolation untrusted code gets here.
+    const sandbox = await describeSandbox().catch((err: unknown) => `code sandbox unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(`leafe worker ${process.pid}: ${sandbox}\n`);
+  }
   const settings = temporalSettings({ address: opts.address, namespace: opts.namespace, apiKey: opts.apiKey, tls: opts.tls, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, tlsCa: opts.tlsCa });
   const connection = await connectWorker(settings);
   const workers = await createWorkers({

@@ -150,6 +150,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
       newSteps,
       replayedSteps: opened.replayed.length,
       reopens: session.reopens,
+      ...(opened.isolation ? { isolation: opened.isolation } : {}),
       usage,
     },
     requests,

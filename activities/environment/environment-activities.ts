@@ -36,6 +36,8 @@ export interface OpenEnvironmentResult {
   observation: Text;
   replayed: StepOutcome[];
   trajectoryRef: string;
+  /** How the worker isolates the actions it runs (code: the sandbox level); absent for envs without one. */
+  isolation?: string;
 }
 
 export interface EnvironmentActivityDeps {

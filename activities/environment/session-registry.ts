@@ -42,10 +42,14 @@ export class SessionRegistry {
   }
 
   /** Resets a new environment and replays `replay`; replaces a session of the same id (a retried open). */
-  async open(sessionId: string, spec: EnvSpec, taskId: string, seed: number, replay: string[]): Promise<{ instructions: string; observation: string; replayed: StepOutcome[]; trajectoryRef: string }> {
+  async open(sessionId: string, spec: EnvSpec, taskId: string, seed: number, replay: string[]): Promise<{ instructions: string; observation: string; replayed: StepOutcome[]; trajectoryRef: string; isolation?: string }> {
     await this.close(sessionId).catch(() => undefined);
     const provider = providerFor(spec);
-    const env = await provider.open(taskId, seed);
+    const env = await provider.open(taskId, seed).catch((err: unknown) => {
+      // A worker whose sandbox may not run untrusted code: say so at once, no retries.
+      if (err instanceof Error && err.name === 'SandboxRefused') throw ApplicationFailure.nonRetryable(err.message, 'SandboxRefused');
+      throw err;
+    });
     const observation = await env.reset();
     const instructions = provider.instructions();
     const session: Session = { env, trajectory: { taskId, instructions, initialObservation: observation, steps: [] }, trajectoryRef: '', lock: Promise.resolve() };
@@ -57,7 +61,8 @@ export class SessionRegistry {
     // Each replayed step stored the trajectory already; a fresh one is stored here.
     if (replay.length === 0) session.trajectoryRef = await saveTrajectory(this.store, session.trajectory);
     this.sessions.set(sessionId, session);
-    return { instructions, observation, replayed, trajectoryRef: session.trajectoryRef };
+    const isolation = await provider.isolation?.();
+    return { instructions, observation, replayed, trajectoryRef: session.trajectoryRef, ...(isolation ? { isolation } : {}) };
   }
 
   /** Fails fast (SessionLost) unless the session is here and can take step t (or has just taken it). */
@@ -77,6 +82,7 @@ export class SessionRegistry {
       observation: await this.store.toText(opened.observation),
       replayed: opened.replayed,
       trajectoryRef: opened.trajectoryRef,
+      ...(opened.isolation ? { isolation: opened.isolation } : {}),
     };
   }
 

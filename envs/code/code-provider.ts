@@ -3,6 +3,7 @@ import type { Environment, EnvironmentProvider } from '../environment';
 import { CodeEnvironment, type CodeEnvironmentOptions } from './code-environment';
 import { loadCodeTasks } from './code-tasks';
 import { codeTemplates } from './feedback-templates';
+import { assertIsolationAllowed, detectIsolation } from './sandbox';
 
 /** Code tasks (HumanEval/MBPP) from spec.tasks; the seed is unused: runs are deterministic. */
 export function createCodeProvider(spec: CodeEnvSpec, options: Omit<CodeEnvironmentOptions, 'limits'> = {}): EnvironmentProvider {
@@ -13,6 +14,8 @@ export function createCodeProvider(spec: CodeEnvSpec, options: Omit<CodeEnvironm
       return limit === undefined ? ids : ids.slice(0, limit);
     },
     async open(taskId: string, _seed: number): Promise<Environment> {
+      // Refused here, before any step, when the sandbox is weak and not opted into.
+      assertIsolationAllowed(await detectIsolation());
       const tasks = await loadCodeTasks(spec.tasks);
       const task = tasks.find((x) => x.id === taskId);
       if (!task) {
@@ -24,5 +27,6 @@ export function createCodeProvider(spec: CodeEnvSpec, options: Omit<CodeEnvironm
     instructions(): string {
       return codeTemplates.instructions;
     },
+    isolation: () => detectIsolation(),
   };
 }

@@ -23,6 +23,7 @@ Do not read input or print anything: the function is called by hidden tests, and
   killedCpu: 'CPU time limit of {{seconds}} s exceeded',
   killedSignal: 'terminated by {{signal}}',
   killedExit: 'it exited with code {{code}}',
+  killedUnresponsive: 'a test ran past its time limit and could not be interrupted',
   notRun: 'not run: the program was killed',
   truncated: '... ({{more}} more characters of feedback omitted)',
   moreFailures: '- ... and {{count}} more failed tests',

@@ -42,6 +42,7 @@ function killReason(run: TestRun, limits: { wallMs: number; cpuSeconds: number }
     if (k.signal === 'SIGXCPU') return render(t.killedCpu, { seconds: limits.cpuSeconds });
     return render(t.killedSignal, { signal: k.signal });
   }
+  if (k.kind === 'unresponsive') return t.killedUnresponsive;
   return render(t.killedExit, { code: k.code });
 }
 

@@ -1,6 +1,8 @@
 /**
- * Runs a candidate program against a task's tests in the sandbox, through the Python harness
- * (harness.py), and turns the harness's result lines into per-test outcomes.
+ * Runs a candidate program against a task's tests: the trusted Python harness (harness.py)
+ * runs the tests outside the sandbox and calls the candidate's functions in a sandboxed
+ * process (candidate-server.py) over a pipe, so the verdict is out of the candidate's reach.
+ * The harness's result lines become per-test outcomes.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
 import type { CodeTask } from './code-tasks';
-import { DEFAULT_LIMITS, runSandboxed, type Isolation } from './sandbox';
+import { DEFAULT_LIMITS, runAt, runSandboxed, type Isolation, type IsolationLevel, type SandboxResult } from './sandbox';
 
 export type TestStatus = 'pass' | 'fail' | 'error' | 'timeout' | 'memory' | 'cpu' | 'skipped' | 'not-run';
 
@@ -21,8 +23,11 @@ export interface TestOutcome {
 
 export type LoadFailure = { kind: 'syntax' | 'missing' | 'error' | 'timeout' | 'memory' | 'cpu'; message: string };
 
-/** Why the process ended before the harness said "done". */
-export type Killed = { kind: 'wall' } | { kind: 'signal'; signal: string } | { kind: 'exit'; code: number };
+/**
+ * Why the candidate's process ended before all tests ran (or the whole run before the harness
+ * said "done"). `unresponsive`: a call ran past its time limit and could not be interrupted.
+ */
+export type Killed = { kind: 'wall' } | { kind: 'signal'; signal: string } | { kind: 'exit'; code: number } | { kind: 'unresponsive' };
 
 export interface TestRun {
   tests: TestOutcome[];
@@ -42,9 +47,12 @@ export interface RunOptions {
   perTestMs?: number;
   /** After this many timed-out tests the rest are skipped (keeps runs under the wall limit). */
   maxTimeouts?: number;
+  /** Run at this isolation level instead of the detected one (tests of the weaker levels). */
+  level?: IsolationLevel;
 }
 
 const HARNESS = readFileSync(join(__dirname, 'harness.py'), 'utf8');
+const CANDIDATE_SERVER = readFileSync(join(__dirname, 'candidate-server.py'), 'utf8');
 
 export async function runTests(task: CodeTask, program: string, opts: RunOptions = {}): Promise<TestRun> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -61,13 +69,16 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
     perTestMs,
     maxTimeouts: opts.maxTimeouts ?? 2,
     memoryMb: limits.memoryMb,
+    wallMs: limits.wallMs,
   };
-  const res = await runSandboxed({ args: ['-I', '-c', HARNESS], stdin: JSON.stringify(config), limits });
+  const req = { args: ['-I', '-c', CANDIDATE_SERVER], supervisor: HARNESS, stdin: JSON.stringify(config), limits };
+  const res = opts.level ? await runAt(opts.level, req) : await runSandboxed(req);
 
   let plan: string[] | undefined;
   let load: LoadFailure | undefined;
   let done = false;
   let harnessError: string | undefined;
+  let candidateGone: Killed | undefined;
   const byIndex = new Map<number, { status: TestStatus; message: string }>();
   for (const line of res.side.split('\n')) {
     if (!line.startsWith(nonce)) continue;
@@ -87,6 +98,9 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
       case 'test':
         byIndex.set(Number(ev.index), { status: ev.status as TestStatus, message: String(ev.message ?? '') });
         break;
+      case 'candidate-exit':
+        candidateGone = ev.kind === 'unresponsive' ? { kind: 'unresponsive' } : endOf(res.program);
+        break;
       case 'done':
         done = true;
         break;
@@ -101,7 +115,7 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
       `code tests for task: harness failed: ${harnessError ?? `no plan (exit ${res.exitCode}, signal ${res.signal}, stderr: ${res.stderr.slice(0, 300)})`}`,
     );
   }
-  let killed: Killed | undefined;
+  let killed: Killed | undefined = candidateGone;
   if (!done) {
     if (res.wallTimeout) killed = { kind: 'wall' };
     else {
@@ -126,6 +140,12 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
     stderr: res.stderr,
     durationMs: res.durationMs,
   };
+}
+
+/** How the candidate's process ended, as its parent saw it. */
+function endOf(p: SandboxResult['program']): Killed {
+  const sig = p?.signal ?? signalFromStatus(p?.exitCode ?? null);
+  return sig ? { kind: 'signal', signal: sig } : { kind: 'exit', code: p?.exitCode ?? -1 };
 }
 
 /** bwrap and unshare report a child killed by signal N as exit status 128+N. */

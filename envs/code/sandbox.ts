@@ -1,12 +1,15 @@
 /**
- * Runs a Python program in a sandboxed subprocess. What is enforced, by which mechanism, and
- * what is not: docs/sandbox.md. The isolation level is probed once per process (strongest
- * first) and reported with every result, so callers and tests know what actually held.
+ * Runs a Python program in a sandboxed subprocess, optionally beside a trusted supervisor
+ * that talks to it over pipes (the code tests' harness). What is enforced, by which
+ * mechanism, and what is not: docs/sandbox.md. The isolation level is probed once per process
+ * (strongest first) and reported with every result; a level that does not hide the host's
+ * filesystem is refused unless LEAFE_ALLOW_WEAK_SANDBOX opts in.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
 
@@ -47,6 +50,13 @@ export interface SandboxRequest {
   args: string[];
   stdin?: string;
   limits?: SandboxLimits;
+  /**
+   * Python source of a trusted supervisor (the test harness). When set, it runs beside the
+   * sandboxed program (`args`), outside the sandbox, under the resource limits only, and gets
+   * `stdin`. Its fds 4 and 5 are the other ends of the program's fds 3 and 4; its fd 3 is the
+   * result channel (`side`), which the program never holds.
+   */
+  supervisor?: string;
 }
 
 export interface SandboxResult {
@@ -65,6 +75,8 @@ export interface SandboxResult {
   isolation: Isolation;
   /** The host path of the temp dir (already removed when the result is returned). */
   dir: string;
+  /** With a supervisor: how the sandboxed program ended (exitCode and signal are the supervisor's). */
+  program?: { exitCode: number | null; signal: NodeJS.Signals | null };
 }
 
 const ISOLATION: Record<IsolationLevel, Isolation> = {
@@ -76,12 +88,22 @@ const ISOLATION: Record<IsolationLevel, Isolation> = {
 
 const isRoot = process.getuid?.() === 0;
 
+/** The opt-in for running untrusted code at a level that does not hide the filesystem. */
+export const ALLOW_WEAK_SANDBOX_ENV = 'LEAFE_ALLOW_WEAK_SANDBOX';
+
 function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
-    const p = join(dir || '.', cmd);
+    const p = resolve(dir || '.', cmd);
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** Absolute path of a tool, looked up on the worker's PATH (the sandbox's own PATH is minimal). */
+function tool(cmd: string): string {
+  const found = which(cmd);
+  if (!found) throw new Error(`sandbox: '${cmd}' was not found on PATH (${process.env.PATH ?? ''})`);
+  return found;
 }
 
 /**
@@ -129,8 +151,8 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
   const uid = useUid ? nextUid() : undefined;
   // NPROC only when it counts our own throwaway uid (root is exempt; a shared user uid would
   // count unrelated processes).
-  const prlimit = ['prlimit', ...rlimitArgs(l, uid !== undefined)];
-  const setpriv = uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--no-new-privs'] : [];
+  const prlimit = [tool('prlimit'), ...rlimitArgs(l, uid !== undefined)];
+  const setpriv = uid !== undefined ? [tool('setpriv'), `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--no-new-privs'] : [];
   const py = [python, ...req.args];
   let argv: string[];
   switch (level) {
@@ -140,7 +162,7 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
         .flatMap((p) => ['--ro-bind', p, p]);
       argv = [
         ...prlimit, ...setpriv,
-        'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+        tool('bwrap'), '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
         ...binds,
         '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
         '--bind', dir, SANDBOX_DIR, '--chdir', SANDBOX_DIR,
@@ -151,7 +173,7 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
     }
     case 'unshare':
       // unshare needs root for the namespaces; the uid is dropped after them.
-      argv = ['unshare', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', ...prlimit, ...setpriv, ...py];
+      argv = [tool('unshare'), '--net', '--pid', '--fork', '--kill-child', '--mount-proc', ...prlimit, ...setpriv, ...py];
       break;
     case 'setpriv':
       argv = [...prlimit, ...setpriv, ...py];
@@ -164,6 +186,8 @@ function buildPlan(level: IsolationLevel, dir: string, python: string, req: Sand
 }
 
 let detected: Promise<IsolationLevel> | undefined;
+/** Why stronger levels were passed over by the probe (for the refusal message). */
+const passedOver: string[] = [];
 
 /**
  * The strongest isolation that works here, probed once per process by running python under
@@ -180,22 +204,64 @@ async function probe(): Promise<IsolationLevel> {
     if (!(ISOLATION_LEVELS as readonly string[]).includes(forced)) {
       throw new Error(`LEAFE_SANDBOX_ISOLATION: '${forced}' is not one of ${ISOLATION_LEVELS.join(', ')}`);
     }
+    passedOver.push(`LEAFE_SANDBOX_ISOLATION=${forced} forces it`);
     return forced as IsolationLevel;
   }
   if (!which('prlimit')) throw new Error('sandbox: prlimit (util-linux) is required and was not found on PATH');
   for (const level of ISOLATION_LEVELS) {
-    if (level === 'bwrap' && !which('bwrap')) continue;
+    if (level === 'bwrap' && !which('bwrap')) {
+      passedOver.push('bwrap: not found on PATH');
+      continue;
+    }
     if ((level === 'unshare' || level === 'setpriv') && !isRoot) continue;
     try {
-      const r = await runAt(level, { args: ['-I', '-c', 'print("ok")'], limits: { wallMs: 10_000 } });
+      const r = await runUnchecked(level, { args: ['-I', '-c', 'print("ok")'], limits: { wallMs: 10_000 } });
       if (r.exitCode === 0 && r.stdout.trim() === 'ok') return level;
-    } catch {
-      // try the next level
+      passedOver.push(`${level}: probe failed (exit ${r.exitCode}: ${r.stderr.trim().slice(0, 200)})`);
+    } catch (err) {
+      passedOver.push(`${level}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return 'rlimit';
 }
 
+/** Whether a level keeps the run directory, the project, task files and host paths from candidate code. */
+export function isStrong(level: IsolationLevel): boolean {
+  return ISOLATION[level].filesystem && ISOLATION[level].network && ISOLATION[level].pidNamespace;
+}
+
+export function weakSandboxAllowed(): boolean {
+  const v = process.env[ALLOW_WEAK_SANDBOX_ENV];
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** A configuration problem of the worker, not of the task: retrying elsewhere or later does not help. */
+export class SandboxRefusedError extends Error {
+  override name = 'SandboxRefused';
+}
+
+/** Throws, saying what to install or which opt-in to give, unless `level` may run untrusted code. */
+export function assertIsolationAllowed(level: IsolationLevel): void {
+  if (isStrong(level) || weakSandboxAllowed()) return;
+  const why = passedOver.length > 0 ? ` (${passedOver.join('; ')})` : '';
+  throw new SandboxRefusedError(
+    `code sandbox: refusing to run untrusted code at isolation level '${level}'${why}: at this level candidate code can read ` +
+      `the files of the host (the run directory with the Temporal database, the project, the task files with hidden tests) ` +
+      `and write to its world-writable paths. Install bubblewrap (apt-get install -y bubblewrap; any bwrap on PATH is used), ` +
+      `or set ${ALLOW_WEAK_SANDBOX_ENV}=1 on the worker to accept weaker isolation (docs/sandbox.md says what it does not protect).`,
+  );
+}
+
+/** One line for logs and reports: the level, what it enforces, and whether it may run code. */
+export async function describeSandbox(): Promise<string> {
+  const level = await detectIsolation();
+  const i = ISOLATION[level];
+  const holds = (['filesystem', 'network', 'pidNamespace', 'unprivilegedUid'] as const).filter((k) => i[k]);
+  const verdict = isStrong(level) ? '' : weakSandboxAllowed() ? ` — WEAK, allowed by ${ALLOW_WEAK_SANDBOX_ENV}` : ` — WEAK: code tasks are refused (install bubblewrap or set ${ALLOW_WEAK_SANDBOX_ENV}=1)`;
+  return `code sandbox isolation: ${level} (${holds.join(', ') || 'resource limits only'})${verdict}`;
+}
+
+/** Runs untrusted code at the detected level; refuses a weak level without the opt-in. */
 export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> {
   return runAt(await detectIsolation(), req);
 }
@@ -205,14 +271,22 @@ export function sandboxDirName(level: IsolationLevel): string | null {
   return level === 'bwrap' ? SANDBOX_DIR : null;
 }
 
-/** Runs at a given level, bypassing detection (for tests of the weaker levels). */
+/** Runs at a given level, bypassing detection (for tests of the weaker levels); same refusal. */
 export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
+  assertIsolationAllowed(level);
+  return runUnchecked(level, req);
+}
+
+async function runUnchecked(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
   const dir = await mkdtemp(join(tmpdir(), 'leafe-sbx-'));
   try {
-    const plan = buildPlan(level, resolve(dir), sandboxPython(), req, limits);
+    const python = sandboxPython();
+    const plan = buildPlan(level, resolve(dir), python, req, limits);
     if (plan.uid !== undefined) await chown(dir, plan.uid, plan.uid);
-    const result = await execute(plan, dir, req.stdin ?? '', limits, level);
+    // -S: the supervisor needs only the standard library, and skipping site saves ~6 ms per run.
+    const supervisor = req.supervisor === undefined ? undefined : { command: tool('prlimit'), args: [...rlimitArgs(supervisorLimits(limits), false), python, '-I', '-S', '-c', req.supervisor] };
+    const result = await execute(plan, dir, req.stdin ?? '', limits, level, supervisor);
     if (plan.uid !== undefined && !ISOLATION[level].pidNamespace) killUid(plan.uid);
     return result;
   } finally {
@@ -220,50 +294,78 @@ export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise
   }
 }
 
-/** Without a pid namespace, descendants that called setsid() escape the process group. */
-function killUid(uid: number): void {
-  spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
+/** The supervisor handles only plain data, but decodes up to 16 MiB replies: more room than the program. */
+function supervisorLimits(l: Required<SandboxLimits>): Required<SandboxLimits> {
+  return { ...l, memoryMb: Math.max(l.memoryMb, 1024), cpuSeconds: l.cpuSeconds + 5 };
 }
 
-function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel): Promise<SandboxResult> {
+function sandboxEnv(dir: string): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: dir,
+    TMPDIR: dir,
+    LANG: 'C.UTF-8',
+    PYTHONHASHSEED: '0', // set/dict-of-str order identical across runs (replay determinism)
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONIOENCODING: 'utf-8',
+  };
+}
+
+/** Without a pid namespace, descendants that called setsid() escape the process group. */
+function killUid(uid: number): void {
+  spawnSync(tool('setpriv'), [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'kill', '-KILL', '-1'], { stdio: 'ignore' });
+}
+
+/**
+ * Spawns the program (alone, or beside its trusted supervisor) and collects its output. With a
+ * supervisor both start at once: the supervisor gets the other ends of the program's fds 3
+ * (requests) and 4 (replies) as its fds 4 and 5, and holds stdin and the result channel (fd 3).
+ */
+function execute(plan: Plan, dir: string, stdin: string, limits: Required<SandboxLimits>, level: IsolationLevel, supervisor?: Plan): Promise<SandboxResult> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(plan.command, plan.args, {
+    const env = sandboxEnv(dir);
+    const program = spawn(plan.command, plan.args, {
       cwd: dir,
       detached: true, // own process group, killed as a whole
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: dir,
-        TMPDIR: dir,
-        LANG: 'C.UTF-8',
-        PYTHONHASHSEED: '0', // set/dict-of-str order identical across runs (replay determinism)
-        PYTHONDONTWRITEBYTECODE: '1',
-        PYTHONIOENCODING: 'utf-8',
-      },
+      stdio: supervisor ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
+      env,
     });
+    let sup: ChildProcess | undefined;
+    if (supervisor) {
+      const [toProgram, fromProgram] = [program.stdio[3], program.stdio[4]] as Socket[];
+      sup = spawn(supervisor.command, supervisor.args, { cwd: dir, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', toProgram, fromProgram], env });
+      // Only the supervisor talks to the program.
+      toProgram.destroy();
+      fromProgram.destroy();
+    }
+    const main = sup ?? program; // holds stdin and the result channel
+    const procs = sup ? [program, sup] : [program];
     let wallTimeout = false;
     let outputBytes = 0;
-    const kept: Buffer[] = [];
     let keptBytes = 0;
     const outs: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
     const side: Buffer[] = [];
     let sideBytes = 0;
 
-    // Keep the first outputBytes across both streams, count and drop the rest: never buffer it.
+    // Keep the first outputBytes across all streams, count and drop the rest: never buffer it.
     const collect = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
       outputBytes += chunk.length;
       const room = limits.outputBytes - keptBytes;
       if (room > 0) {
         const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
         outs[name].push(part);
-        kept.push(part);
         keptBytes += part.length;
       }
     };
-    child.stdout!.on('data', collect('stdout'));
-    child.stderr!.on('data', collect('stderr'));
-    const sideStream = child.stdio[3] as NodeJS.ReadableStream;
+    const ignore = () => {};
+    const outputs: Socket[] = [];
+    for (const p of procs) {
+      p.stdout!.on('data', collect('stdout'));
+      p.stderr!.on('data', collect('stderr'));
+      outputs.push(p.stdout as Socket, p.stderr as Socket);
+    }
+    const sideStream = main.stdio[3] as Socket;
     sideStream.on('data', (chunk: Buffer) => {
       const room = SIDE_CHANNEL_BYTES - sideBytes;
       if (room > 0) {
@@ -271,37 +373,52 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
         sideBytes += Math.min(room, chunk.length);
       }
     });
-    const ignore = () => {};
-    child.stdin!.on('error', ignore); // EPIPE when the program exits without reading stdin
-    child.stdout!.on('error', ignore);
-    child.stderr!.on('error', ignore);
-    sideStream.on('error', ignore);
-    child.stdin!.end(stdin);
+    const streams = [...outputs, sideStream];
+    for (const st of streams) st.on('error', ignore);
+    main.stdin!.on('error', ignore); // EPIPE when the program exits without reading stdin
+    main.stdin!.end(stdin);
 
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
+    const killAll = () => {
+      for (const p of procs) {
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     };
     const timer = setTimeout(() => {
       wallTimeout = true;
-      killGroup();
+      killAll();
     }, limits.wallMs);
 
-    child.on('error', (err) => {
+    let failed = false;
+    const exits = new Map<ChildProcess, { code: number | null; signal: NodeJS.Signals | null }>();
+    for (const p of procs) {
+      p.on('error', (err) => {
+        if (failed) return;
+        failed = true;
+        clearTimeout(timer);
+        killAll();
+        reject(new Error(`sandbox: could not start '${p === program ? plan.command : supervisor!.command}': ${err.message}`));
+      });
+      p.on('exit', (code, signal) => {
+        exits.set(p, { code, signal });
+        // The run is over when the main process ends: leftovers (the program after its
+        // supervisor, strays without a pid namespace) would hold the pipes open.
+        if (p === main) killAll();
+        if (exits.size === procs.length && !failed) finish();
+      });
+    }
+
+    const finish = () => {
       clearTimeout(timer);
-      reject(new Error(`sandbox: could not start '${plan.command}': ${err.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      // Leftovers in our group (possible without a pid namespace) would hold the pipes open.
-      killGroup();
-      const finish = () => {
+      const done = () => {
+        const m = exits.get(main)!;
+        const prog = exits.get(program)!;
         resolvePromise({
-          exitCode: code,
-          signal,
+          exitCode: m.code,
+          signal: m.signal,
           wallTimeout,
           stdout: Buffer.concat(outs.stdout).toString('utf8'),
           stderr: Buffer.concat(outs.stderr).toString('utf8'),
@@ -311,18 +428,18 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
           durationMs: Date.now() - started,
           isolation: ISOLATION[level],
           dir,
+          ...(sup ? { program: { exitCode: prog.code, signal: prog.signal } } : {}),
         });
       };
       // Let the pipes drain; a stray holder of them must not hang us.
-      const streams = [child.stdout!, child.stderr!, sideStream] as unknown as Array<NodeJS.ReadableStream & { destroy(): void; closed: boolean }>;
       const closed = Promise.all(streams.map((st) => (st.closed ? undefined : new Promise((r) => st.once('close', r)))));
       let grace: NodeJS.Timeout | undefined;
       const timeout = new Promise((r) => (grace = setTimeout(r, 500)));
       void Promise.race([closed, timeout]).then(() => {
         clearTimeout(grace);
         for (const st of streams) st.destroy();
-        finish();
+        done();
       });
-    });
+    };
   });
 }
