@@ -8,6 +8,8 @@ export const DEFAULT_STALLED_AFTER_MS = 10 * 60_000;
 export const STALLED_AFTER_ENV = 'LEAFE_STALLED_AFTER';
 /** At most this many workflow describes per look: status stays cheap on a big experiment. */
 const MAX_DESCRIBES = 48;
+/** ...and this many history reads, for when the longest-failing activities were first scheduled. */
+const MAX_HISTORY_READS = 6;
 
 export interface PendingInferenceFailure {
   workflowId: string;
@@ -17,8 +19,9 @@ export interface PendingInferenceFailure {
   message: string;
   lastAttemptAt: string | null;
   nextAttemptAt: string | null;
-  /** When the activity was first scheduled: it has not succeeded since. */
-  failingSince: string;
+  /** When the activity was first scheduled (it has not succeeded since); null when not looked up. */
+  failingSince: string | null;
+  activityId: string;
 }
 
 export interface InferenceHealth {
@@ -95,14 +98,17 @@ export async function inferenceHealth(client: Client, rootIds: string[], stalled
           message: a.lastFailure.message ?? '(no message)',
           lastAttemptAt: iso(tsToMs(a.lastAttemptCompleteTime as Ts)),
           nextAttemptAt: iso(tsToMs(a.nextAttemptScheduleTime as Ts)),
-          failingSince: iso(tsToMs(a.scheduledTime as Ts) ?? now)!,
+          failingSince: null,
+          activityId: a.activityId ?? '',
         });
       }
     }
     level = [...level, ...next];
   }
+  await lookUpFailingSince(client, failures);
   const last = failures.reduce<PendingInferenceFailure | null>((best, f) => (!best || (f.lastAttemptAt ?? '') > (best.lastAttemptAt ?? '') ? f : best), null);
-  const oldest = failures.reduce<number | null>((min, f) => Math.min(min ?? Infinity, Date.parse(f.failingSince)), null);
+  const since = failures.filter((f) => f.failingSince).map((f) => Date.parse(f.failingSince!));
+  const oldest = since.length ? Math.min(...since) : null;
   const failingForMs = oldest === null ? null : Math.max(0, now - oldest);
   return {
     workflowsChecked: checked,
@@ -114,6 +120,26 @@ export async function inferenceHealth(client: Client, rootIds: string[], stalled
     failingForMs,
     stalledAfterMs,
   };
+}
+
+/**
+ * The pending activity's own scheduledTime moves to each retry's, so when it was first
+ * scheduled comes from its ActivityTaskScheduled event; read for the most-retried few only.
+ */
+async function lookUpFailingSince(client: Client, failures: PendingInferenceFailure[]): Promise<void> {
+  const mostRetried = [...failures].sort((a, b) => b.attempt - a.attempt).slice(0, MAX_HISTORY_READS);
+  const byWorkflow = new Map<string, PendingInferenceFailure[]>();
+  for (const f of mostRetried) byWorkflow.set(f.workflowId, [...(byWorkflow.get(f.workflowId) ?? []), f]);
+  await Promise.all(
+    [...byWorkflow].map(async ([workflowId, fs]) => {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory().catch(() => null);
+      for (const e of history?.events ?? []) {
+        const scheduled = e.activityTaskScheduledEventAttributes;
+        const f = scheduled && fs.find((x) => x.activityId === scheduled.activityId);
+        if (f) f.failingSince = iso(tsToMs(e.eventTime as Ts));
+      }
+    }),
+  );
 }
 
 function seconds(ms: number): string {

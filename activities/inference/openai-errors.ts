@@ -39,15 +39,17 @@ export function connectionProblem(err: unknown): string {
  */
 export function classifyInferenceError(err: unknown, where: { baseUrl: string; model: string; timeoutMs: number; sentKey: boolean }): Error {
   const server = `inference server ${where.baseUrl}`;
+  // The openai client's message starts with the status again ("500 CUDA out of memory").
+  const serverMessage = (e: InstanceType<typeof OpenAI.APIError>) => e.message.replace(/^\d{3} /, '');
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof OpenAI.APIError && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && !RETRYABLE_4XX.has(err.status)) {
     const hint = (err.status === 401 || err.status === 403) && !where.sentKey ? ' (no API key was sent: the workers send one only to URLs listed for it in their LEAFE_INFERENCE_KEYS, see docs/design-notes.md)' : '';
-    return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${err.message}${hint}`, 'InferenceRequestRejected');
+    return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${serverMessage(err)}${hint}`, 'InferenceRequestRejected');
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no response within ${Math.round(where.timeoutMs / 1000)} s (inference.timeoutMs ${where.timeoutMs})`, 'InferenceTimeout');
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no response within ${where.timeoutMs / 1000} s (inference.timeoutMs ${where.timeoutMs})`, 'InferenceTimeout');
   if (err instanceof OpenAI.APIUserAbortError) return err; // cancelled by Temporal: nothing to explain
   if (err instanceof OpenAI.APIConnectionError) return ApplicationFailure.retryable(`${server}: ${connectionProblem(err)}`, 'InferenceUnreachable');
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') return ApplicationFailure.retryable(`${server} answered HTTP ${err.status}: ${err.message}`, 'InferenceServerError');
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') return ApplicationFailure.retryable(`${server} answered HTTP ${err.status}: ${serverMessage(err)}`, 'InferenceServerError');
   if (err instanceof SyntaxError) return ApplicationFailure.retryable(`${server} answered something that is not JSON (${err.message})`, 'InferenceBadResponse');
   return err instanceof Error ? err : new Error(String(err));
 }
