@@ -2,12 +2,16 @@
 // from LEAFE_KEY_* / OPENAI_API_KEY: a spec (anyone who can start a workflow) cannot make it
 // send its environment elsewhere. Loopback servers record the Authorization header they get;
 // the workers run in this process, so this process's environment is the workers'.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, WorkflowFailedError } from '@temporalio/client';
 import { createDeployActivities } from '../activities/deploy/deploy-activity';
 import { apiKeyFor, keyPolicyFrom } from '../activities/inference/inference-keys';
 import { failureText } from '../cli/failure-cause';
 import type { InferenceSettings } from '../core/leafe-settings';
+import { loadSpec } from '../spec/load-spec';
 import { chatAnswer, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 import { firstTasks, runEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
@@ -118,4 +122,22 @@ test('the policy: listed URLs cover their own path and below on the same origin;
   expect(() => keyPolicyFrom({ LEAFE_INFERENCE_KEYS: '{"AWS_SECRET_ACCESS_KEY": ["https://x/v1"]}' })).toThrow('LEAFE_INFERENCE_KEYS: variable "AWS_SECRET_ACCESS_KEY" is not allowed');
   expect(() => keyPolicyFrom({ LEAFE_INFERENCE_KEYS: '{"LEAFE_KEY_A": "https://x/v1"}' })).toThrow('LEAFE_KEY_A: got "https://x/v1", not a list of URLs');
   expect(() => keyPolicyFrom({ LEAFE_INFERENCE_KEYS: 'nope' })).toThrow('LEAFE_INFERENCE_KEYS: not valid JSON');
+});
+
+test('a spec naming a variable outside LEAFE_KEY_* / OPENAI_API_KEY is rejected when it is loaded', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-keys-spec-'));
+  const file = path.join(dir, 'spec.yaml');
+  writeFileSync(
+    file,
+    `name: keys
+methods: [base]
+env: { kind: sokoban, count: 4 }
+tasks: { train: { offset: 0, limit: 2 }, eval: { offset: 2, limit: 2 } }
+inference: { kind: openai, baseUrl: "http://127.0.0.1:1/v1", model: m, apiKeyEnv: AWS_SECRET_ACCESS_KEY }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: "http://127.0.0.1:1/v1", apiKeyEnv: LEAFE_KEY_DEPLOY }
+evaluation: { samples: 1 }
+`,
+  );
+  await expect(loadSpec(file)).rejects.toThrow('inference.apiKeyEnv: got "AWS_SECRET_ACCESS_KEY"; expected a variable named LEAFE_KEY_* or OPENAI_API_KEY');
 });
