@@ -159,3 +159,31 @@ test('leafe explore against a server rejecting the request: the root cause and e
   expect(out).toMatch(/\(in child workflow explore-\S+\/b0 > activity takeStep\)/);
   expect(out).not.toContain('leafe: Workflow execution failed');
 });
+
+test('leafe status of an experiment failed by a rejected request shows the root cause', async () => {
+  const rejecting = await server(() => json(400, { error: { message: 'prompt too long (simulated)' } }));
+  const specFile = path.join(dir, 'rejected.yaml');
+  writeFileSync(
+    specFile,
+    `name: rejected
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(rejecting.url)}, model: ${MODEL} }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(rejecting.url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  const loaded = await loadSpec(specFile, { runDir: t.runDir });
+  const { record } = await startStudy(t.client, loaded, t.queues, null, `rejected-${Date.now()}`);
+  const snap = await until('the experiment to close', async () => {
+    const s = await experimentSnapshot(t.client, record.experiments.base);
+    return s.state === 'closed' ? s : null;
+  });
+  if (snap.state !== 'closed') throw new Error('not closed');
+  expect(snap.workflowStatus).toBe('FAILED');
+  expect(snap.failure).toContain(`InferenceRequestRejected: inference server ${rejecting.url} rejected the request for model "m" with HTTP 400: prompt too long (simulated)`);
+  expect(snap.failure).toContain('> activity takeStep)');
+  expect(renderSnapshot(snap)).toContain('prompt too long (simulated)');
+});
