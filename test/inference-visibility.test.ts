@@ -12,7 +12,7 @@ import { startStudy } from '../cli/study';
 import { inferenceHealth, renderInferenceHealth } from '../cli/inference-health';
 import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
-import { json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 import { firstTasks, startEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
@@ -113,6 +113,25 @@ test('a server that never answers: the request times out and says so (no silent 
     expect(renderInferenceHealth(h)).toContain('no response within 1.5 s');
   } finally {
     await terminate(workflowId);
+  }
+});
+
+test('a refused connection and an answer that is not JSON: retried, each failure says which', async () => {
+  const notJson = await server(() => ({ status: 200, body: '<html>502 from the proxy</html>' }));
+  const refused = `http://127.0.0.1:${await closedPort()}/v1`;
+  const [taskId] = await firstTasks(1);
+  const ids = [`refused-${Date.now()}`, `notjson-${Date.now()}`];
+  await Promise.all(
+    [refused, notJson.url].map((baseUrl, i) => startEpisode({ client: t.client, queues: t.queues, workflowId: ids[i], taskId, seed: 1, inference: { temperature: 0.7, maxTokens: 16, timeoutMs: 5000, baseUrl, model: MODEL } })),
+  );
+  try {
+    const messages = await Promise.all(
+      ids.map((id) => until(`a failed attempt of ${id}`, async () => (await inferenceHealth(t.client, [id], 60_000)).last?.message)),
+    );
+    expect(messages[0]).toBe(`inference server ${refused}: connection refused (ECONNREFUSED)`);
+    expect(messages[1]).toMatch(new RegExp(`^inference server ${notJson.url.replace(/[.]/g, '\\.')} answered something that is not JSON \\(`));
+  } finally {
+    await Promise.all(ids.map(terminate));
   }
 });
 
