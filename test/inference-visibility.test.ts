@@ -206,3 +206,32 @@ evaluation: { samples: 1 }
   expect(snap.failure).toContain('> activity takeStep)');
   expect(renderSnapshot(snap)).toContain('prompt too long (simulated)');
 });
+
+test('leafe run --wait prints the same failing/stalled line while it waits', async () => {
+  const failing = await server(() => json(502, { error: { message: 'upstream connect error (simulated)' } }));
+  const specFile = path.join(dir, 'run-failing.yaml');
+  writeFileSync(
+    specFile,
+    `name: runfailing
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(failing.url)}, model: ${MODEL} }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(failing.url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  const studyId = `runfailing-${Date.now()}`;
+  const cli = spawnLeafe(['run', specFile, '--wait', '--id', studyId, '--run-dir', path.join(dir, 'run'), '--stalled-after', '3s'], cliEnv());
+  try {
+    await until('the stalled line', async () => cli.stderr().includes('STALLED: inference failing'), 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the CLI printed:\n${cli.stderr()}`);
+    });
+    expect(cli.stderr()).toContain(`inference server ${failing.url} answered HTTP 502: upstream connect error (simulated)`);
+  } finally {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    await terminate(`${studyId}-base`);
+  }
+});
