@@ -14,6 +14,7 @@ export type ExperimentSnapshot =
   | { experimentId: string; state: 'closed'; workflowStatus: string; runId: string; startTime: string; closeTime: string | null; result: ExperimentSummary | null; failure: string | null };
 
 const QUERY_RETRIES = 10;
+const HEALTH_INTERVAL_MS = 5000;
 const QUERY_RETRY_MS = 300;
 
 /** The `status` query; null while the new run after a continue-as-new has not answered yet. */
@@ -28,8 +29,11 @@ async function queryStatus(client: Client, experimentId: string): Promise<Experi
   return null;
 }
 
-/** `stalledAfterMs`: when the running experiment's failing inference counts as stalled. */
-export async function experimentSnapshot(client: Client, experimentId: string, options: { stalledAfterMs?: number } = {}): Promise<ExperimentSnapshot> {
+/**
+ * `stalledAfterMs`: when the running experiment's failing inference counts as stalled;
+ * `inference: false` skips that look (describes of its running children).
+ */
+export async function experimentSnapshot(client: Client, experimentId: string, options: { stalledAfterMs?: number; inference?: boolean } = {}): Promise<ExperimentSnapshot> {
   const handle = client.workflow.getHandle(experimentId);
   const d = await handle.describe().catch((err: unknown) => {
     throw new Error(`experiment id: ${JSON.stringify(experimentId)} is not a workflow on this server (${err instanceof Error ? err.message : String(err)}); expected an id listed by \`leafe runs\``);
@@ -40,7 +44,7 @@ export async function experimentSnapshot(client: Client, experimentId: string, o
     const [status, inference] = await Promise.all([
       queryStatus(client, experimentId),
       // Failing requests of its running episodes: a failed look leaves the line out, not the status.
-      inferenceHealth(client, [experimentId], options.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS).catch(() => null),
+      options.inference === false ? null : inferenceHealth(client, [experimentId], options.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS).catch(() => null),
     ]);
     return { ...base, state: 'running', workflowStatus: 'RUNNING', status, inference };
   }
@@ -90,14 +94,18 @@ export async function followExperiment(client: Client, experimentId: string, int
   let started = false;
   let lastLine = '';
   let lastHealth = '';
+  let healthAt = 0;
   try {
     for (;;) {
-      const snap = await experimentSnapshot(client, experimentId, { stalledAfterMs });
+      // The inference look costs up to ~50 requests: every 5 s at most, not every refresh.
+      const lookAtInference = Date.now() - healthAt >= HEALTH_INTERVAL_MS;
+      if (lookAtInference) healthAt = Date.now();
+      const snap = await experimentSnapshot(client, experimentId, { stalledAfterMs, inference: lookAtInference });
       if (snap.state === 'closed') return snap;
       const health = (snap.inference && renderInferenceHealth(snap.inference)) ?? '';
       const healthKey = snap.inference?.last ? `${snap.inference.last.message}\u0000${snap.inference.last.attempt}\u0000${snap.inference.stalled}` : '';
-      if (healthKey !== lastHealth && health) out.write(`${tty ? '\n' : ''}${health}\n`);
-      lastHealth = healthKey;
+      if (lookAtInference && healthKey !== lastHealth && health) out.write(`${tty ? '\n' : ''}${health}\n`);
+      if (lookAtInference) lastHealth = healthKey;
       const s = snap.status;
       if (s && bar) {
         const payload = { method: s.method, iteration: s.iteration, iterations: s.iterations, stage: `${s.stage}${s.paused ? ' (paused)' : ''}`, budget: s.budgetUsed, pass: passAtKLine(s.lastPassAtK) };

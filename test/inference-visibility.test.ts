@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { experimentSnapshot, renderSnapshot } from '../cli/status-command';
+import { experimentSnapshot, followExperiment, renderSnapshot } from '../cli/status-command';
 import { startStudy } from '../cli/study';
 import { inferenceHealth, renderInferenceHealth } from '../cli/inference-health';
 import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
@@ -234,4 +234,36 @@ evaluation: { samples: 1 }
     await cli.exited;
     await terminate(`${studyId}-base`);
   }
+});
+
+test('leafe status (following) prints the failing line when it changes, and stalled', async () => {
+  const failing = await server(() => json(500, { error: { message: 'worker died (simulated)' } }));
+  const specFile = path.join(dir, 'follow.yaml');
+  writeFileSync(
+    specFile,
+    `name: follow
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(failing.url)}, model: ${MODEL} }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(failing.url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  const { record } = await startStudy(t.client, await loadSpec(specFile, { runDir: t.runDir }), t.queues, null, `follow-${Date.now()}`);
+  const experimentId = record.experiments.base;
+  let printed = '';
+  const out = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
+  // Looks at inference every 5 s: failing (not yet 8 s) first, then stalled.
+  const followed = followExperiment(t.client, experimentId, 200, out, 8000).catch((err: unknown) => err);
+  try {
+    await until('the stalled line', async () => printed.includes('STALLED: inference failing'), 60_000);
+    expect(printed).toContain(`inference server ${failing.url} answered HTTP 500: worker died (simulated)`);
+    // Before it was stalled, the same failure was printed without the mark.
+    expect(printed).toMatch(/^inference failing: 1 of 1 pending request activity retrying/m);
+  } finally {
+    await terminate(experimentId);
+  }
+  expect(((await followed) as { state?: string }).state).toBe('closed');
 });
