@@ -4,8 +4,10 @@ import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../workflows/episode-types';
+import { checkInferenceServer } from '../activities/inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
+import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';
 import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
 import { renderTreeText, treeSummary } from './render-tree';
 
@@ -34,6 +36,7 @@ export function registerExploreCommand(program: Command): void {
     .option('--run-dir <dir>', 'run directory', defaultRunDir())
     .option('--json', 'print the trees as JSON on stdout')
     .option(WORKERS_FLAG, WORKERS_FLAG_HELP)
+    .option('--stalled-after <duration>', `report the run as stalled when every pending inference request has failed for this long (default: ${STALLED_AFTER_ENV} or 10m)`)
     .action(async (opts) => {
       const env = envSpecFromFlags({ ...opts, baseUrl: opts.env === 'http' ? opts.envUrl : undefined });
       // Sokoban needs longer trajectories by default; a flag the user passed always wins.
@@ -53,7 +56,13 @@ export function registerExploreCommand(program: Command): void {
       if (!opts.sim && (!opts.baseUrl || !opts.model)) {
         throw new Error('--base-url/--model: missing; expected an OpenAI-compatible server and model name, or --sim for the simulator');
       }
+      const stalledAfterMs = stalledAfterFrom(opts.stalledAfter);
       const taskIds = await providerFor(env).listTasks(limit);
+      // Before anything starts: a wrong URL or model fails here in seconds, not as silent retries.
+      if (!opts.sim) {
+        const { warning } = await checkInferenceServer({ baseUrl: opts.baseUrl, model: opts.model, fields: { baseUrl: '--base-url', model: '--model' } });
+        if (warning) process.stderr.write(`leafe: ${warning}\n`);
+      }
       // Episodes need the workflows and env queues (inference runs in the env workers' step activity).
       const runtime = await startLocalRuntime({ runDir: opts.runDir, workers, needs: ['workflows', 'env'], sim: opts.sim ? { env, seed } : undefined });
       try {
@@ -64,16 +73,19 @@ export function registerExploreCommand(program: Command): void {
         };
         const runId = `explore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         process.stderr.write(`leafe: exploring ${taskIds.length} task(s) as ${runId}${runtime.uiUrl ? ` (Web UI ${runtime.uiUrl})` : ''}\n`);
+        const running = new Set<string>();
+        // Retries go on; failing requests are shown while they do (and when they stall).
+        const health = watchInferenceHealth({ client: runtime.client, rootIds: () => [...running], stalledAfterMs, log: (l) => process.stderr.write(`${l}\n`) });
         const trees = await mapBounded(taskIds, concurrency, async (taskId) => {
           const input: EpisodeInput = { taskId, env, seed, inference, leafe, queues: runtime.queues };
-          const tree: EpisodeTree = await runtime.client.workflow.execute('episodeWorkflow', {
-            taskQueue: runtime.queues.workflows,
-            workflowId: `${runId}/${taskId}`,
-            args: [input],
-          });
+          const workflowId = `${runId}/${taskId}`;
+          running.add(workflowId);
+          const tree: EpisodeTree = await runtime.client.workflow
+            .execute('episodeWorkflow', { taskQueue: runtime.queues.workflows, workflowId, args: [input] })
+            .finally(() => running.delete(workflowId));
           if (!opts.json) process.stdout.write(`${renderTreeText(tree)}\n\n`);
           return tree;
-        });
+        }).finally(() => health.stop());
         if (opts.json) process.stdout.write(`${JSON.stringify(trees.map(treeSummary), null, 2)}\n`);
         else process.stdout.write(`solved ${trees.filter((t) => t.success).length}/${trees.length}; budget used ${trees.reduce((n, t) => n + t.budget.used, 0)} steps\n`);
       } finally {

@@ -4,6 +4,7 @@ import { registerArchiveCommand } from './archive-command';
 import { registerControlCommands } from './control-command';
 import { registerDemoCommand } from './demo-command';
 import { registerExploreCommand } from './explore-command';
+import { failureText } from './failure-cause';
 import { registerReportCommand } from './report-command';
 import { registerRunCommand } from './run-command';
 import { registerSchemaCommand } from './schema-command';
@@ -30,6 +31,7 @@ registerSchemaCommand(program);
 registerSetupCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`leafe: ${err instanceof Error ? err.message : String(err)}\n`);
+  // A failed workflow prints its root cause (the server's message), not "Workflow execution failed".
+  process.stderr.write(`leafe: ${failureText(err)}\n`);
   process.exit(1);
 });

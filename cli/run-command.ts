@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
 import { passAtKTable } from '../report/study-summary';
 import type { QueueRole } from '../workers/task-queues';
+import { checkInferenceServer } from '../activities/inference/server-check';
+import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';
 import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
 import { ensureLocalVllm } from './local-vllm';
 import { experimentLink, startStudy, waitForStudy } from './study';
@@ -13,6 +15,15 @@ export interface RunOptions {
   json?: boolean;
   runDir?: string;
   id?: string;
+  stalledAfter?: string;
+}
+
+/** The spec's inference server answers and serves the model (after a local vLLM is up). */
+async function checkSpecInference(loaded: LoadedSpec, log: (line: string) => void): Promise<void> {
+  if (loaded.simulator.enabled) return;
+  const { inference } = loaded.config;
+  const { warning } = await checkInferenceServer({ baseUrl: inference.baseUrl, model: inference.model, apiKeyEnv: inference.apiKeyEnv, fields: { baseUrl: 'inference.baseUrl', model: 'inference.model' } });
+  if (warning) log(`leafe: ${warning}`);
 }
 
 /** Launches a study from a loaded spec; with `wait`, shows progress and prints the summary. */
@@ -20,7 +31,16 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
   const { config } = loaded;
   const log = (l: string) => process.stderr.write(`${l}\n`);
   const workers = workersMode(opts.workers);
+  const stalledAfterMs = stalledAfterFrom(opts.stalledAfter);
+  // A wrong URL or model fails here in seconds, before any workflow starts.
+  if (!loaded.localVllm) await checkSpecInference(loaded, log);
   const vllm = loaded.localVllm ? await ensureLocalVllm(loaded.localVllm, config.runDir, log) : null;
+  if (loaded.localVllm) {
+    await checkSpecInference(loaded, log).catch(async (err: unknown) => {
+      await vllm?.stop();
+      throw err;
+    });
+  }
   const runtime = await startLocalRuntime({
     runDir: config.runDir,
     workers,
@@ -52,7 +72,9 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
       return;
     }
     if (!opts.wait) process.stderr.write(`leafe: this process runs the ${runtime.ownsWork ? 'workers (embedded mode)' : 'local vLLM'}, so it waits for the study to finish\n`);
-    const summary = await waitForStudy(record, handles, !opts.json || process.stderr.isTTY);
+    // Retries go on; failing requests are shown while they do (and when they stall).
+    const health = watchInferenceHealth({ client: runtime.client, rootIds: () => Object.values(record.experiments), stalledAfterMs, log });
+    const summary = await waitForStudy(record, handles, !opts.json || process.stderr.isTTY).finally(() => health.stop());
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       if (summary.simulator) process.stdout.write('Model: the built-in SIMULATOR (scripted stand-in, not a model). These numbers test the pipeline only.\n');
@@ -84,6 +106,7 @@ export function registerRunCommand(program: Command): void {
     .option('--run-dir <dir>', 'run directory (overrides the spec)')
     .option('--id <studyId>', 'study id (default: <name>-<timestamp>)')
     .option(WORKERS_FLAG, WORKERS_FLAG_HELP)
+    .option('--stalled-after <duration>', `while waiting: report the run as stalled when every pending inference request has failed for this long (default: ${STALLED_AFTER_ENV} or 10m)`)
     .action(async (file: string, opts: RunOptions) => {
       const loaded = await loadSpec(file, { runDir: opts.runDir });
       await runStudy(loaded, opts);

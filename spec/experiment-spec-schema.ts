@@ -35,6 +35,14 @@ const envSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('http'), baseUrl: z.url(), env: z.string().min(1), taskIds: z.array(nonNegativeInt).optional(), count: positiveInt.optional() }).strict(),
 ]);
 
+/** Names a key variable; whether its key is sent to baseUrl is up to the workers (LEAFE_INFERENCE_KEYS). */
+const apiKeyEnv = () =>
+  z
+    .string()
+    .regex(/^(LEAFE_KEY_[A-Za-z0-9_]+|OPENAI_API_KEY)$/, 'a variable named LEAFE_KEY_* or OPENAI_API_KEY')
+    .optional()
+    .describe("environment variable with the API key on the workers; sent only if the worker's LEAFE_INFERENCE_KEYS lists baseUrl for it (docs/design-notes.md)");
+
 const sampling = {
   temperature: z.number().min(0).max(2).default(0.7),
   topP: z.number().gt(0).max(1).optional(),
@@ -47,7 +55,7 @@ const sampling = {
 };
 
 const inferenceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('openai'), baseUrl: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional(), ...sampling }).strict(),
+  z.object({ kind: z.literal('openai'), baseUrl: z.url(), model: z.string().min(1), apiKeyEnv: apiKeyEnv(), ...sampling }).strict(),
   z
     .object({
       kind: z.literal('vllm').describe('leafe starts a local vLLM for the study (and stops it after), serving a model provisioned by `leafe setup real`'),
@@ -83,7 +91,7 @@ const trainerSchema = z.discriminatedUnion('kind', [
 ]);
 
 const deploySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('vllm-lora'), baseUrl: z.url().optional().describe('default: the local vLLM when inference.kind is "vllm"'), apiKeyEnv: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('vllm-lora'), baseUrl: z.url().optional().describe('default: the local vLLM when inference.kind is "vllm"'), apiKeyEnv: apiKeyEnv() }).strict(),
   z.object({ kind: z.literal('sim') }).strict(),
 ]);
 

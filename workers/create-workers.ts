@@ -5,6 +5,7 @@ import type { Duration } from '@temporalio/common';
 import { activitiesFor, type ActivityDeps } from '../activities/registry';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import type { QueueRole, TaskQueues } from './task-queues';
+import { keyPolicyFrom } from '../activities/inference/inference-keys';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -34,6 +35,7 @@ const SESSION_QUEUE_SLOTS = 1000;
 const DEFAULT_CONCURRENCY: Record<QueueRole, number> = { workflows: 200, llm: 64, env: 8, train: 1 };
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<LeafeWorkers> {
+  keyPolicyFrom(); // a malformed LEAFE_INFERENCE_KEYS stops the worker here, not at its first request
   const identity = options.identity ?? `${os.hostname()}:${process.pid}`;
   const sessionQueue = `${options.queues.env}@${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const concurrency = { ...DEFAULT_CONCURRENCY, ...definedOnly(options.concurrency ?? {}) };

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployConfig } from '../../core/experiment-config';
+import { apiKeyFor } from '../inference/inference-keys';
 
 export interface DeployInput {
   deploy: DeployConfig;
@@ -25,7 +26,8 @@ export function createDeployActivities() {
     async deployAdapter(input: DeployInput): Promise<{ model: string }> {
       const { baseUrl } = input.deploy;
       const apiKeyEnv = input.deploy.kind === 'vllm-lora' ? input.deploy.apiKeyEnv : undefined;
-      const apiKey = apiKeyEnv ? process.env[apiKeyEnv] : undefined;
+      // Only a key this worker's owner listed for this URL (inference-keys.ts); refused otherwise.
+      const apiKey = apiKeyFor({ baseUrl, apiKeyEnv, field: 'deploy.apiKeyEnv' });
       const headers: Record<string, string> = { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
       const loaded = (await listModels(baseUrl, headers)).find((m) => m.id === input.adapterName);
       if (loaded) return { model: input.adapterName };

@@ -4,6 +4,7 @@ import { parseReflection, type ParsedReflection } from '../../core/parse-reflect
 import { renderAgentMessages, renderReflectionMessages } from '../../core/prompts';
 import type { TokenUsage } from '../../core/tree';
 import { toAgentContext, type Trajectory } from '../environment/trajectory';
+import { apiKeyFor } from './inference-keys';
 import { classifyInferenceError } from './openai-errors';
 
 /** JSON schema sent as `response_format`; vLLM enforces it with guided decoding. */
@@ -35,13 +36,14 @@ export interface ReflectionCompletion extends Completion {
  * Used by the `act`/`reflect` activities and by `takeStep` on the session worker.
  */
 export function createInferenceClient() {
-  const clients = new Map<string, OpenAI>();
-  function clientFor(s: InferenceSettings): OpenAI {
+  const clients = new Map<string, { openai: OpenAI; sentKey: boolean }>();
+  function clientFor(s: InferenceSettings): { openai: OpenAI; sentKey: boolean } {
     const key = `${s.baseUrl}\u0000${s.apiKeyEnv ?? ''}\u0000${s.timeoutMs}`;
     let client = clients.get(key);
     if (!client) {
-      const apiKey = (s.apiKeyEnv ? process.env[s.apiKeyEnv] : undefined) ?? process.env.OPENAI_API_KEY ?? 'EMPTY';
-      client = new OpenAI({ baseURL: s.baseUrl, apiKey, maxRetries: 0, timeout: s.timeoutMs });
+      // Only a key this worker's owner listed for this URL (inference-keys.ts); refused otherwise.
+      const apiKey = apiKeyFor(s);
+      client = { openai: new OpenAI({ baseURL: s.baseUrl, apiKey: apiKey ?? 'EMPTY', maxRetries: 0, timeout: s.timeoutMs }), sentKey: apiKey !== undefined };
       clients.set(key, client);
     }
     return client;
@@ -54,8 +56,11 @@ export function createInferenceClient() {
     signal: AbortSignal | undefined,
     responseFormat?: OpenAI.Chat.ChatCompletionCreateParams['response_format'],
   ): Promise<Completion> {
+    let sentKey = false;
     try {
-      const response = await clientFor(s).chat.completions.create(
+      const client = clientFor(s);
+      sentKey = client.sentKey;
+      const response = await client.openai.chat.completions.create(
         { model: s.model, messages, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed, response_format: responseFormat },
         { signal },
       );
@@ -64,7 +69,7 @@ export function createInferenceClient() {
         usage: { promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0, requests: 1 },
       };
     } catch (err) {
-      throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model });
+      throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model, timeoutMs: s.timeoutMs, sentKey });
     }
   }
 

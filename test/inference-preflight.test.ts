@@ -1,0 +1,117 @@
+// Before any work starts, `leafe explore` and `leafe run` check the inference server (GET
+// /v1/models lists the model) and fail in seconds naming the URL and the reason. The real CLI is
+// spawned against real loopback servers; the checks come before Temporal is even contacted.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
+import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-preflight-'));
+const servers: FakeInference[] = [];
+let refusedUrl: string;
+let invalidJson: FakeInference;
+let hanging: FakeInference;
+let rejecting: FakeInference;
+let otherModels: FakeInference;
+
+beforeAll(async () => {
+  refusedUrl = `http://127.0.0.1:${await closedPort()}/v1`;
+  invalidJson = await startFakeInference(() => ({ status: 200, body: '{"data": [' }));
+  hanging = await startFakeInference(() => 'hang');
+  rejecting = await startFakeInference(() => json(400, { error: { message: 'bad gateway config: upstream "foo" unknown' } }));
+  otherModels = await startFakeInference(() => modelList('Qwen/Qwen2.5-7B-Instruct', 'smollm2-135m-instruct'));
+  servers.push(invalidJson, hanging, rejecting, otherModels);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function leafe(args: string[]): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args], { cwd: PROJECT_ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+const explore = (baseUrl: string, model = 'foo') =>
+  leafe(['explore', '--env', 'code', '--tasks', HUMANEVAL_FILE, '--limit', '1', '--base-url', baseUrl, '--model', model, '--run-dir', path.join(dir, 'run')]);
+
+describe('leafe explore fails in seconds, naming the URL and the reason', () => {
+  test('connection refused', async () => {
+    const r = await explore(refusedUrl);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(refusedUrl);
+    expect(r.stderr).toContain('connection refused (ECONNREFUSED)');
+    expect(r.stderr).toContain('--base-url');
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  test('an answer that is not JSON', async () => {
+    const r = await explore(invalidJson.url);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(invalidJson.url);
+    expect(r.stderr).toContain('not JSON');
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  test('a server that never answers', async () => {
+    const r = await explore(hanging.url);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(hanging.url);
+    expect(r.stderr).toContain('did not answer within 10 s');
+    expect(r.ms).toBeLessThan(25_000);
+  });
+
+  test('an HTTP 400 with a message', async () => {
+    const r = await explore(rejecting.url);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(rejecting.url);
+    expect(r.stderr).toContain('HTTP 400');
+    expect(r.stderr).toContain('upstream \\"foo\\" unknown');
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  test('a server that serves other models', async () => {
+    const r = await explore(otherModels.url, 'foo');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--model: inference server');
+    expect(r.stderr).toContain('does not serve model "foo"');
+    expect(r.stderr).toContain('"Qwen/Qwen2.5-7B-Instruct", "smollm2-135m-instruct"');
+    expect(r.ms).toBeLessThan(15_000);
+  });
+});
+
+test('leafe run checks an openai-kind spec the same way before starting anything', async () => {
+  const spec = path.join(dir, 'spec.yaml');
+  writeFileSync(
+    spec,
+    `name: preflight
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(otherModels.url)}, model: gpt-nothing }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(otherModels.url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  const r = await leafe(['run', spec, '--run-dir', path.join(dir, 'run-spec')]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('inference.model: inference server');
+  expect(r.stderr).toContain('does not serve model "gpt-nothing"');
+  expect(r.stderr).not.toContain('started base experiment');
+  expect(r.ms).toBeLessThan(15_000);
+});

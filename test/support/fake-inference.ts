@@ -1,0 +1,60 @@
+// Misbehaving OpenAI-compatible servers on loopback: what a wrong URL, a broken proxy or a
+// hung server looks like to leafe. Every request is recorded with its Authorization header.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the server does for one request: answer (status, body as is) or never answer. */
+export type FakeAnswer = { status: number; body: string } | 'hang';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+}
+
+export interface FakeInference {
+  url: string;
+  requests: FakeRequest[];
+  close(): Promise<void>;
+}
+
+export const json = (status: number, body: unknown): FakeAnswer => ({ status, body: JSON.stringify(body) });
+export const modelList = (...ids: string[]): FakeAnswer => json(200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
+export const chatAnswer = (content: string): FakeAnswer =>
+  json(200, { id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+
+/** `answer(path)` decides per request path ("/v1/models", "/v1/chat/completions"). */
+export async function startFakeInference(answer: (path: string) => FakeAnswer): Promise<FakeInference> {
+  const requests: FakeRequest[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0];
+      requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+      const a = answer(path);
+      if (a === 'hang') return;
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
