@@ -37,6 +37,24 @@ async function server(chat: Parameters<typeof startFakeInference>[0]): Promise<F
   return s;
 }
 
+/** A one-task `base` study spec on HumanEval whose inference (and deploy) go to `url`; returns its file. */
+function baseStudySpecFile(name: string, url: string): string {
+  const specFile = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    specFile,
+    `name: ${name}
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(url)}, model: ${MODEL} }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  return specFile;
+}
+
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -51,20 +69,7 @@ const terminate = (id: string) => t.client.workflow.getHandle(id).terminate('tes
 
 test('requests that keep failing: status shows the message, the failed attempts, the next attempt and, past the threshold, stalled', async () => {
   const failing = await server(() => json(500, { error: { message: 'CUDA out of memory (simulated)' } }));
-  const specFile = path.join(dir, 'failing.yaml');
-  writeFileSync(
-    specFile,
-    `name: failing
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(failing.url)}, model: ${MODEL} }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(failing.url)} }
-evaluation: { samples: 1 }
-`,
-  );
-  const loaded = await loadSpec(specFile, { runDir: t.runDir });
+  const loaded = await loadSpec(baseStudySpecFile('failing', failing.url), { runDir: t.runDir });
   const { record } = await startStudy(t.client, loaded, t.queues, null, `failing-${Date.now()}`);
   const experimentId = record.experiments.base;
   try {
@@ -181,20 +186,7 @@ test('leafe explore against a server rejecting the request: the root cause and e
 
 test('leafe status of an experiment failed by a rejected request shows the root cause', async () => {
   const rejecting = await server(() => json(400, { error: { message: 'prompt too long (simulated)' } }));
-  const specFile = path.join(dir, 'rejected.yaml');
-  writeFileSync(
-    specFile,
-    `name: rejected
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(rejecting.url)}, model: ${MODEL} }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(rejecting.url)} }
-evaluation: { samples: 1 }
-`,
-  );
-  const loaded = await loadSpec(specFile, { runDir: t.runDir });
+  const loaded = await loadSpec(baseStudySpecFile('rejected', rejecting.url), { runDir: t.runDir });
   const { record } = await startStudy(t.client, loaded, t.queues, null, `rejected-${Date.now()}`);
   const snap = await until('the experiment to close', async () => {
     const s = await experimentSnapshot(t.client, record.experiments.base);
@@ -209,19 +201,7 @@ evaluation: { samples: 1 }
 
 test('leafe run --wait prints the same failing/stalled line while it waits', async () => {
   const failing = await server(() => json(502, { error: { message: 'upstream connect error (simulated)' } }));
-  const specFile = path.join(dir, 'run-failing.yaml');
-  writeFileSync(
-    specFile,
-    `name: runfailing
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(failing.url)}, model: ${MODEL} }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(failing.url)} }
-evaluation: { samples: 1 }
-`,
-  );
+  const specFile = baseStudySpecFile('runfailing', failing.url);
   const studyId = `runfailing-${Date.now()}`;
   const cli = spawnLeafe(['run', specFile, '--wait', '--id', studyId, '--run-dir', path.join(dir, 'run'), '--stalled-after', '3s'], cliEnv());
   try {
@@ -238,19 +218,7 @@ evaluation: { samples: 1 }
 
 test('leafe status (following) prints the failing line when it changes, and stalled', async () => {
   const failing = await server(() => json(500, { error: { message: 'worker died (simulated)' } }));
-  const specFile = path.join(dir, 'follow.yaml');
-  writeFileSync(
-    specFile,
-    `name: follow
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(failing.url)}, model: ${MODEL} }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(failing.url)} }
-evaluation: { samples: 1 }
-`,
-  );
+  const specFile = baseStudySpecFile('follow', failing.url);
   const { record } = await startStudy(t.client, await loadSpec(specFile, { runDir: t.runDir }), t.queues, null, `follow-${Date.now()}`);
   const experimentId = record.experiments.base;
   let printed = '';
