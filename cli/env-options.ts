@@ -27,8 +27,15 @@ export function envSpecFromFlags(opts: { env: string; tasks?: string; levels?: s
   }
 }
 
+export function nonNegativeInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`${flag}: ${JSON.stringify(value)} is not valid; expected a non-negative integer`);
+  return n;
+}
+
+/** Counts and sizes (budget, horizon, limit, concurrency...): 0 would run nothing, as the spec schema says. */
 export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: ${JSON.stringify(value)} is not valid; expected a non-negative integer`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new Error(`${flag}: ${JSON.stringify(value)} is not valid; expected a positive integer (1 or more)`);
   return n;
 }

@@ -4,8 +4,9 @@ import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../workflows/episode-types';
-import { envSpecFromFlags, positiveInt } from './env-options';
-import { startLocalRuntime } from './local-runtime';
+import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
+import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
+import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
 import { renderTreeText, treeSummary } from './render-tree';
 
 /** `leafe explore`: run LEAFE exploration episodes on the first tasks of an environment and print the trees. */
@@ -24,34 +25,37 @@ export function registerExploreCommand(program: Command): void {
     .option('--sim', 'start the built-in simulator and use it as the model (tests and dry runs; not a model)')
     .option('--limit <n>', 'first n tasks', '5')
     .option('--seed <n>', 'episode seed', '1')
-    .option('--budget <n>', 'new environment steps per episode', String(DEFAULT_LEAFE_SETTINGS.budget))
-    .option('--horizon <n>', 'maximum trajectory length', String(DEFAULT_LEAFE_SETTINGS.horizon))
+    .option('--budget <n>', `new environment steps per episode (default: ${DEFAULT_LEAFE_SETTINGS.budget}; sokoban ${SOKOBAN_EXPLORE_DEFAULTS.budget})`)
+    .option('--horizon <n>', `maximum trajectory length (default: ${DEFAULT_LEAFE_SETTINGS.horizon}; sokoban ${SOKOBAN_EXPLORE_DEFAULTS.horizon})`)
     .option('--max-depth <n>', 'deepest branch', String(DEFAULT_LEAFE_SETTINGS.maxDepth))
     .option('--max-branches <n>', 'most branches per episode', String(DEFAULT_LEAFE_SETTINGS.maxBranches))
     .option('--reflect-every <k>', 'reflect every k steps (0: only on failure)', String(DEFAULT_LEAFE_SETTINGS.reflectEvery))
     .option('--concurrency <n>', 'episodes at once', '4')
     .option('--run-dir <dir>', 'run directory', defaultRunDir())
     .option('--json', 'print the trees as JSON on stdout')
+    .option(WORKERS_FLAG, WORKERS_FLAG_HELP)
     .action(async (opts) => {
       const env = envSpecFromFlags({ ...opts, baseUrl: opts.env === 'http' ? opts.envUrl : undefined });
+      // Sokoban needs longer trajectories by default; a flag the user passed always wins.
+      const defaults = opts.env === 'sokoban' ? { ...DEFAULT_LEAFE_SETTINGS, ...SOKOBAN_EXPLORE_DEFAULTS } : DEFAULT_LEAFE_SETTINGS;
       const leafe: LeafeSettings = {
         ...DEFAULT_LEAFE_SETTINGS,
-        budget: positiveInt('--budget', opts.budget),
-        horizon: positiveInt('--horizon', opts.horizon),
-        maxDepth: positiveInt('--max-depth', opts.maxDepth),
+        budget: opts.budget === undefined ? defaults.budget : positiveInt('--budget', opts.budget),
+        horizon: opts.horizon === undefined ? defaults.horizon : positiveInt('--horizon', opts.horizon),
+        maxDepth: nonNegativeInt('--max-depth', opts.maxDepth),
         maxBranches: positiveInt('--max-branches', opts.maxBranches),
-        reflectEvery: positiveInt('--reflect-every', opts.reflectEvery),
+        reflectEvery: nonNegativeInt('--reflect-every', opts.reflectEvery),
       };
-      if (opts.env === 'sokoban' && opts.horizon === String(DEFAULT_LEAFE_SETTINGS.horizon)) leafe.horizon = 30;
-      if (opts.env === 'sokoban' && opts.budget === String(DEFAULT_LEAFE_SETTINGS.budget)) leafe.budget = 90;
-      const seed = positiveInt('--seed', opts.seed);
+      const seed = nonNegativeInt('--seed', opts.seed);
       const limit = positiveInt('--limit', opts.limit);
-      const concurrency = Math.max(1, positiveInt('--concurrency', opts.concurrency));
+      const concurrency = positiveInt('--concurrency', opts.concurrency);
+      const workers = workersMode(opts.workers);
       if (!opts.sim && (!opts.baseUrl || !opts.model)) {
         throw new Error('--base-url/--model: missing; expected an OpenAI-compatible server and model name, or --sim for the simulator');
       }
       const taskIds = await providerFor(env).listTasks(limit);
-      const runtime = await startLocalRuntime({ runDir: opts.runDir, sim: opts.sim ? { env, seed } : undefined });
+      // Episodes need the workflows and env queues (inference runs in the env workers' step activity).
+      const runtime = await startLocalRuntime({ runDir: opts.runDir, workers, needs: ['workflows', 'env'], sim: opts.sim ? { env, seed } : undefined });
       try {
         const inference: InferenceSettings = {
           ...DEFAULT_SAMPLING,

@@ -10,7 +10,8 @@ import { ensureTemporal } from '../infra/embedded-server';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { createWorkers, type LeafeWorkers } from '../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../workers/task-queues';
+import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../workers/task-queues';
+import { requirePollers } from './queue-pollers';
 
 export interface RuntimeOptions {
   runDir: string;
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
   namespace?: string;
   /** 'auto': in-process workers when Temporal is the local default; 'yes'/'no' force it. */
   workers?: 'auto' | 'yes' | 'no';
+  /** Queue roles the command's workflows need: without in-process workers, live pollers on them are required. */
+  needs?: QueueRole[];
   taskQueuePrefix?: string;
   /** Start the simulator for this environment (tests and dry runs only). */
   sim?: { env: EnvSpec } & Partial<Omit<SimServerOptions, 'policies'>>;
@@ -54,7 +57,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   // different run dirs must not pick up each other's tasks (their artifact stores differ), and
   // a restarted command on the same run dir finds its experiments' queues again.
   const defaultPrefix = wantWorkers ? `leafe-${createHash('sha256').update(runDir).digest('hex').slice(0, 8)}` : 'leafe';
-  const queues = taskQueues(options.taskQueuePrefix ?? process.env.LEAFE_TASK_QUEUE_PREFIX ?? defaultPrefix);
+  const prefix = options.taskQueuePrefix ?? process.env.LEAFE_TASK_QUEUE_PREFIX ?? defaultPrefix;
+  const queues = taskQueues(prefix);
 
   let workers: LeafeWorkers | null = null;
   let workerRun: Promise<void> | null = null;
@@ -70,8 +74,16 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     workerRun = workers.run();
     nativeClose = () => connection.close();
     log(`leafe: in-process workers serving ${Object.values(queues).join(', ')}`);
-  } else if (options.workers !== 'no') {
-    log(`leafe: using external workers on ${settings.address} (task queue prefix ${queues.workflows.replace(/-workflows$/, '')})`);
+  } else if (options.workers !== 'no' || options.needs) {
+    log(`leafe: using external workers on ${settings.address} (task queue prefix ${prefix})`);
+  }
+  if (!wantWorkers && options.needs) {
+    // Without workers the command's workflows would wait forever, silently: fail within seconds instead.
+    await requirePollers(client, { namespace: settings.namespace, address: settings.address, queues, roles: options.needs, prefix }).catch(async (err: unknown) => {
+      await client.connection.close();
+      await server?.stop();
+      throw err;
+    });
   }
 
   let sim: SimServer | null = null;
@@ -102,4 +114,16 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       await server?.stop();
     },
   };
+}
+
+export const WORKERS_FLAG = '--workers <mode>';
+export const WORKERS_FLAG_HELP =
+  'local: run the workers inside this command; external: use workers started with `npm run worker` (checked before starting). Default: local with the embedded/default local server, external when TEMPORAL_ADDRESS names another server';
+
+/** `--workers local|external` (absent: decided by the address). */
+export function workersMode(value: string | undefined): 'auto' | 'yes' | 'no' {
+  if (value === undefined) return 'auto';
+  if (value === 'local') return 'yes';
+  if (value === 'external') return 'no';
+  throw new Error(`--workers: ${JSON.stringify(value)} is not a mode; expected local or external`);
 }

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
 import { passAtKTable } from '../report/study-summary';
-import { startLocalRuntime } from './local-runtime';
+import type { QueueRole } from '../workers/task-queues';
+import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
 import { ensureLocalVllm } from './local-vllm';
 import { experimentLink, startStudy, waitForStudy } from './study';
 
 export interface RunOptions {
   wait?: boolean;
+  /** `--workers local|external`. */
+  workers?: string;
   json?: boolean;
   runDir?: string;
   id?: string;
@@ -16,9 +19,12 @@ export interface RunOptions {
 export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<void> {
   const { config } = loaded;
   const log = (l: string) => process.stderr.write(`${l}\n`);
+  const workers = workersMode(opts.workers);
   const vllm = loaded.localVllm ? await ensureLocalVllm(loaded.localVllm, config.runDir, log) : null;
   const runtime = await startLocalRuntime({
     runDir: config.runDir,
+    workers,
+    needs: studyNeeds(loaded),
     sim: loaded.simulator.enabled
       ? {
           env: config.env,
@@ -59,6 +65,15 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
   }
 }
 
+/** The queues a study's workflows use: episodes (workflows, env), and training + deployment when a method learns. */
+export function studyNeeds(loaded: LoadedSpec): QueueRole[] {
+  const learns = loaded.config.iterations > 0 && loaded.methods.some((m) => m !== 'base');
+  const needs: QueueRole[] = ['workflows', 'env'];
+  if (learns || loaded.config.inference.requestsFrom === 'llm-workers') needs.push('llm');
+  if (learns) needs.push('train');
+  return needs;
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -68,6 +83,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .option('--run-dir <dir>', 'run directory (overrides the spec)')
     .option('--id <studyId>', 'study id (default: <name>-<timestamp>)')
+    .option(WORKERS_FLAG, WORKERS_FLAG_HELP)
     .action(async (file: string, opts: RunOptions) => {
       const loaded = await loadSpec(file, { runDir: opts.runDir });
       await runStudy(loaded, opts);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RETENTION, startDevServer } from '../infra/dev-server';
+import { DEFAULT_RETENTION, isListening, startDevServer } from '../infra/dev-server';
 import { defaultRunDir } from '../infra/paths';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 
@@ -16,14 +16,23 @@ export function registerServerCommand(program: Command): void {
     .option('--ui-port <port>', 'Web UI port', '8233')
     .option('--retention <duration>', 'closed-workflow retention', DEFAULT_RETENTION)
     .action(async (opts) => {
+      const port = parsePort('--port', opts.port);
+      const uiPort = parsePort('--ui-port', opts.uiPort);
+      // Something else on the port (often another dev server) would answer in our place while
+      // ours exits at once: refuse before starting instead of reporting a server that is not ours.
+      for (const [flag, p] of [['--port', port], ['--ui-port', uiPort]] as const) {
+        if (await isListening(`${opts.ip}:${p}`)) {
+          throw new Error(`${flag}: port ${p} on ${opts.ip} is already in use (another Temporal server or program); expected a free port — stop that program or pass another ${flag}`);
+        }
+      }
       const cli = resolveTemporalCli();
       const dbFile = path.resolve(opts.dbFile ?? path.join(opts.runDir, 'temporal.sqlite'));
       const server = await startDevServer({
         cli,
         dbFile,
         ip: opts.ip,
-        port: parsePort('--port', opts.port),
-        uiPort: parsePort('--ui-port', opts.uiPort),
+        port,
+        uiPort,
         retention: opts.retention,
         log: (l) => process.stderr.write(`${l}\n`),
       });
@@ -36,12 +45,16 @@ export function registerServerCommand(program: Command): void {
           'Press Ctrl-C to stop.',
         ].join('\n') + '\n',
       );
+      let stopping = false;
       const stop = () => {
+        stopping = true;
         void server.stop().then(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      await new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+      const child = server.process;
+      const code = child.exitCode ?? child.signalCode ?? (await new Promise<number | string | null>((resolve) => child.once('exit', (c, signal) => resolve(c ?? signal))));
+      if (!stopping) throw new Error(`Temporal dev server on ${server.address} exited by itself (${code}); see ${dbFile}.server.log`);
     });
 }
 

@@ -4,12 +4,16 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ExperimentSummary } from '../core/experiment-config';
 import { passAtKTable, studySummary } from '../report/study-summary';
 import type { ExperimentStatus } from '../workflows/experiment-messages';
+import { withEvaluationProgress } from './evaluation-progress';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
 
 /** One look at an experiment: live progress while it runs, its result (or failure) once closed. */
 export type ExperimentSnapshot =
   | { experimentId: string; state: 'running'; workflowStatus: 'RUNNING'; runId: string; startTime: string; status: ExperimentStatus | null }
   | { experimentId: string; state: 'closed'; workflowStatus: string; runId: string; startTime: string; closeTime: string | null; result: ExperimentSummary | null; failure: string | null };
+
+/** `leafe status` exit code for an experiment that closed FAILED, TERMINATED, CANCELED or TIMED_OUT. */
+export const EXIT_NOT_COMPLETED = 2;
 
 const QUERY_RETRIES = 10;
 const QUERY_RETRY_MS = 300;
@@ -41,7 +45,7 @@ export async function experimentSnapshot(client: Client, experimentId: string): 
   });
   if (d.type !== 'experimentWorkflow') throw new Error(`experiment id: ${JSON.stringify(experimentId)} is a ${d.type}; expected an experimentWorkflow (see \`leafe runs\`)`);
   const base = { experimentId, runId: d.runId, startTime: d.startTime.toISOString() };
-  if (d.status.name === 'RUNNING') return { ...base, state: 'running', workflowStatus: 'RUNNING', status: await queryStatus(client, experimentId) };
+  if (d.status.name === 'RUNNING') return { ...base, state: 'running', workflowStatus: 'RUNNING', status: await queryStatus(client, experimentId).then((s) => s && withEvaluationProgress(client.workflow, s)) };
   let result: ExperimentSummary | null = null;
   let failure: string | null = null;
   if (d.status.name === 'COMPLETED') result = (await handle.result()) as ExperimentSummary;
@@ -56,7 +60,7 @@ function passAtKLine(p: Record<string, number> | null): string {
 
 /** One line of live progress (also what a non-TTY follow prints when something changed). */
 export function statusLine(s: ExperimentStatus): string {
-  return `${s.experimentId} (${s.method})  iteration ${s.iteration}/${s.iterations}  stage ${s.stage}${s.paused ? '  PAUSED' : ''}  tasks ${s.tasksDone}/${s.tasksTotal}  budget used ${s.budgetUsed}  concurrency ${s.concurrency}  last Pass@k: ${passAtKLine(s.lastPassAtK)}`;
+  return `${s.experimentId} (${s.method})  iteration ${s.iteration}/${s.iterations}  stage ${s.stage}${s.paused ? '  PAUSED' : ''}  episodes ${s.tasksDone}/${s.tasksTotal}  budget used ${s.budgetUsed}  concurrency ${s.concurrency}  last Pass@k: ${passAtKLine(s.lastPassAtK)}`;
 }
 
 export function renderSnapshot(snap: ExperimentSnapshot): string {
@@ -80,7 +84,7 @@ export function renderSnapshot(snap: ExperimentSnapshot): string {
 export async function followExperiment(client: Client, experimentId: string, intervalMs: number, out: NodeJS.WriteStream = process.stderr): Promise<ExperimentSnapshot> {
   const tty = out.isTTY;
   const bar = tty
-    ? new cliProgress.SingleBar({ format: ' {method} [{bar}] {value}/{total} tasks | it {iteration}/{iterations} {stage} | budget {budget} | {pass}', hideCursor: true, stream: out }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | {pass}', hideCursor: true, stream: out }, cliProgress.Presets.shades_classic)
     : null;
   let started = false;
   let lastLine = '';
@@ -111,7 +115,7 @@ export function registerStatusCommand(program: Command): void {
   addInspectionOptions(
     program
       .command('status')
-      .description('live progress of an experiment (stage, tasks, budget, last Pass@k) until it closes; its result once closed')
+      .description('live progress of an experiment (stage, episodes, budget, last Pass@k) until it closes; its result once closed. Exit code 2 when it closed without completing (failed, terminated, cancelled, timed out)')
       .argument('<experimentId>', 'experiment workflow id (see `leafe runs`)')
       .option('--once', 'print one snapshot and exit')
       .option('--json', 'print one snapshot as JSON and exit')
@@ -122,6 +126,8 @@ export function registerStatusCommand(program: Command): void {
     await withInspection(opts, async (ctx) => {
       const snap = opts.once || opts.json ? await experimentSnapshot(ctx.client, experimentId) : await followExperiment(ctx.client, experimentId, intervalMs);
       process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+      // Scripts can tell: 0 running or completed, 2 closed without completing (1: the command itself failed).
+      if (snap.state === 'closed' && snap.workflowStatus !== 'COMPLETED') process.exitCode = EXIT_NOT_COMPLETED;
     });
   });
 }

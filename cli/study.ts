@@ -10,6 +10,7 @@ import { stageTimings, type StageTiming } from '../report/stage-timings';
 import { writeReport } from '../report/write-report';
 import type { StudySummary } from '../report/study-summary';
 import type { TaskQueues } from '../workers/task-queues';
+import { withEvaluationProgress } from './evaluation-progress';
 import type { ExperimentStatus } from '../workflows/experiment-messages';
 import { ExperimentIdKey, MethodKey } from '../workflows/search-attribute-keys';
 
@@ -64,14 +65,14 @@ export async function readStudy(runDir: string, studyId: string): Promise<StudyR
 /** Waits for every experiment, showing live progress from the `status` query. */
 export async function waitForStudy(record: StudyRecord, handles: Map<Method, WorkflowHandle>, showProgress: boolean): Promise<StudySummary> {
   const tty = showProgress && process.stderr.isTTY;
-  const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} tasks | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   const bar = new Map<Method, cliProgress.SingleBar>();
   const lastLine = new Map<Method, string>();
   const poll = async () => {
     for (const [method, handle] of handles) {
       let s: ExperimentStatus;
       try {
-        s = await handle.query<ExperimentStatus>('status');
+        s = await withEvaluationProgress(handle.client, await handle.query<ExperimentStatus>('status'));
       } catch {
         continue; // between runs (continue-as-new) or finished
       }

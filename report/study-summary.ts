@@ -1,5 +1,14 @@
 import type { ExperimentSummary } from '../core/experiment-config';
 
+/** An experiment of a study that has no result: still running, failed, terminated, cancelled or gone. */
+export interface IncompleteExperiment {
+  method: string | null;
+  experimentId: string;
+  /** The workflow status (FAILED, TERMINATED, RUNNING...) or NOT_FOUND. */
+  status: string;
+  failure: string | null;
+}
+
 /** The JSON summary `leafe run --json` and `leafe demo --json` print. */
 export interface StudySummary {
   studyId: string;
@@ -8,6 +17,8 @@ export interface StudySummary {
   simulator: boolean;
   experiments: Record<string, string>;
   methods: Record<string, Array<{ iteration: number; model: string; passAtK: Record<string, number> }>>;
+  /** Experiments left out of the tables because they have no result (a partial report). */
+  incomplete?: IncompleteExperiment[];
 }
 
 export function studySummary(studyId: string, summaries: ExperimentSummary[], reportPath: string, simulator: boolean): StudySummary {

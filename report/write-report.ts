@@ -4,7 +4,7 @@ import type { ExperimentSummary } from '../core/experiment-config';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import { passAtKChart, type Curve } from './pass-at-k-chart';
-import { passAtKTable, studySummary, type StudySummary } from './study-summary';
+import { passAtKTable, studySummary, type IncompleteExperiment, type StudySummary } from './study-summary';
 import type { StageTiming } from './stage-timings';
 import { treeStats } from './tree-stats';
 
@@ -17,11 +17,18 @@ async function loadTrees(store: ArtifactStore, treesRef: string): Promise<Episod
  * Writes `<runDir>/reports/<studyId>/report.md` and `pass-at-k.svg`: Pass@k per method and
  * iteration, the curves, exploration tree statistics and token usage.
  */
-export async function writeReport(runDir: string, studyId: string, summaries: ExperimentSummary[], simulator: boolean, timings: Map<string, StageTiming[]> = new Map()): Promise<StudySummary> {
+export async function writeReport(
+  runDir: string,
+  studyId: string,
+  summaries: ExperimentSummary[],
+  simulator: boolean,
+  timings: Map<string, StageTiming[]> = new Map(),
+  incomplete: IncompleteExperiment[] = [],
+): Promise<StudySummary> {
   const dir = path.join(runDir, 'reports', studyId);
   await mkdir(dir, { recursive: true });
   const reportPath = path.join(dir, 'report.md');
-  const summary = studySummary(studyId, summaries, reportPath, simulator);
+  const summary: StudySummary = { ...studySummary(studyId, summaries, reportPath, simulator), ...(incomplete.length > 0 ? { incomplete } : {}) };
   const store = ArtifactStore.forRunDir(runDir);
 
   const curves: Curve[] = summaries.flatMap((s) =>
@@ -36,6 +43,12 @@ export async function writeReport(runDir: string, studyId: string, summaries: Ex
   if (simulator) lines.push('> **The model here is the built-in simulator** (a scripted stand-in for an LLM and a trainer). These numbers test the pipeline; they are not model results.', '');
   else lines.push(`> Model: \`${summaries[0]?.iterations[0]?.model ?? '?'}\` (real inference) at iteration 0, then the LoRA adapters listed under "Training data and models".`, '');
   lines.push(`Environment: \`${summary.env}\`. Experiments: ${Object.entries(summary.experiments).map(([m, id]) => `${m} = \`${id}\``).join(', ')}.`, '');
+  if (incomplete.length > 0) {
+    // A partial report: what completed is below; these have no result and appear in no table.
+    lines.push('## Experiments without a result (not in the tables below)', '', '| method | experiment | status | reason |', '|---|---|---|---|');
+    for (const x of incomplete) lines.push(`| ${x.method ?? '-'} | \`${x.experimentId}\` | **${x.status}** | ${(x.failure ?? '-').replace(/\s+/g, ' ').replace(/\|/g, '\\|')} |`);
+    lines.push('');
+  }
   lines.push('## Pass@k', '', '```', passAtKTable(summary), '```', '', '![Pass@k curves](pass-at-k.svg)', '');
   lines.push('## Per-task successes (last iteration)', '');
   for (const s of summaries) {

@@ -1,4 +1,4 @@
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvSpec } from '../core/env-spec';
 import type { EvaluationResult } from '../core/experiment-config';
 import { samplingSettings, type EpisodeTimeouts, type InferenceSettings } from '../core/leafe-settings';
@@ -6,6 +6,7 @@ import { meanPassAtK } from '../core/pass-at-k';
 import { deriveSeed } from '../core/random';
 import type { TaskQueues } from '../workers/task-queues';
 import { boundedMap } from './bounded-map';
+import { evaluationProgressQuery } from './evaluate-messages';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
 
 export interface EvaluateInput {
@@ -29,8 +30,11 @@ export interface EvaluateInput {
 export async function evaluateWorkflow(input: EvaluateInput): Promise<EvaluationResult> {
   const id = workflowInfo().workflowId;
   const jobs = input.taskIds.flatMap((taskId) => Array.from({ length: input.samples }, (_, s) => ({ taskId, s })));
-  const outcomes = await boundedMap(jobs, () => input.concurrency, ({ taskId, s }) =>
-    executeChild(storedEpisodeWorkflow, {
+  // A query handler and a counter add no commands: replaying older histories is unaffected.
+  let episodesDone = 0;
+  setHandler(evaluationProgressQuery, () => ({ episodesDone, episodesTotal: jobs.length }));
+  const outcomes = await boundedMap(jobs, () => input.concurrency, async ({ taskId, s }) => {
+    const outcome = await executeChild(storedEpisodeWorkflow, {
       workflowId: `${id}/${taskId}/s${s}`,
       taskQueue: input.queues.workflows,
       args: [
@@ -44,8 +48,10 @@ export async function evaluateWorkflow(input: EvaluateInput): Promise<Evaluation
           timeouts: input.timeouts,
         },
       ],
-    }),
-  );
+    });
+    episodesDone++;
+    return outcome;
+  });
   const counts = input.taskIds.map((taskId) => {
     const mine = outcomes.filter((o) => o.taskId === taskId);
     return { taskId, n: mine.length, c: mine.filter((o) => o.success).length };

@@ -81,6 +81,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   ]);
   const inference = { ...config.inference, model: state.model };
 
+  // Evaluation progress in sample episodes; the done count comes from the child's own query (the CLI asks it).
+  status.tasksDone = 0;
+  status.tasksTotal = config.evalTasks.length * config.evaluation.samples;
   const evaluation = await stage<EvaluationResult>('evaluate', () =>
     executeChild(evaluateWorkflow, {
       workflowId: `${experimentId}/it${it}/evaluate`,

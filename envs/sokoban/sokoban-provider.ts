@@ -15,6 +15,9 @@ import { sokobanText } from './sokoban-templates';
 
 export const DEFAULT_LEVEL_COUNT = 10;
 
+/** Exploration defaults for `leafe explore --env sokoban` (solutions take tens of moves); explicit flags win. */
+export const SOKOBAN_EXPLORE_DEFAULTS = { horizon: 30, budget: 90 } as const;
+
 export function createSokobanProvider(spec: SokobanEnvSpec): EnvironmentProvider {
   const levels = new Map<string, () => SokobanLevel>();
   if (spec.levels !== undefined) {
