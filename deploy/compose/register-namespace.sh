@@ -3,8 +3,9 @@
 # from a training sample back to the feedback that produced it, stay queryable) and leafe's four
 # search attributes (infra/search-attributes.ts). Same steps as `leafe cluster up`
 # (infra/temporal-cluster.ts registerNamespace). Idempotent. Uses the `temporal` CLI of
-# temporalio/admin-tools; TEMPORAL_ADDRESS (and TEMPORAL_TLS_* / TEMPORAL_API_KEY if needed) from
-# the environment.
+# temporalio/admin-tools, which reads TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS and
+# TEMPORAL_TLS_CLIENT_CERT_PATH / _CLIENT_KEY_PATH / _SERVER_CA_CERT_PATH from the environment (its
+# TLS variable names differ from leafe's TEMPORAL_TLS_CERT / _KEY / _CA).
 set -eu
 NS=${TEMPORAL_NAMESPACE:-default}
 RETENTION=${LEAFE_RETENTION:-8760h}
