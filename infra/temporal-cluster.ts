@@ -99,6 +99,11 @@ export function restartClusterPostgres(): void {
   restartPostgres(clusterPostgres());
 }
 
+/** The running Temporal server's pid (benchmarks account its CPU). */
+export function clusterServerPid(): number | null {
+  return readPid(clusterStateDir(), 'temporal-server');
+}
+
 export function clusterRunning(): { postgres: boolean; server: boolean; ui: boolean } {
   const state = clusterStateDir();
   return { postgres: isPostgresRunning(clusterPostgres()), server: pidAlive(state, 'temporal-server'), ui: pidAlive(state, 'temporal-ui') };
