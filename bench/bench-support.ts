@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { ChatMessage } from '../core/prompts';
-import { startDevServer, type DevServer } from '../infra/dev-server';
+import { startDevServer } from '../infra/dev-server';
 import { PROJECT_ROOT } from '../infra/paths';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 import { drawLatencyMs, type LatencySpec } from '../sim/latency';
