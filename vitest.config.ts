@@ -6,8 +6,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
-    // Real-model tests need `leafe setup real` and the whole machine: `npm run test:real`.
-    exclude: ['test/real/**', 'node_modules/**'],
+    // Real-model and cluster tests need their own setup and commands: `npm run test:real`, `npm run test:cluster`.
+    exclude: ['test/real/**', 'test/cluster/**', 'node_modules/**'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
     maxWorkers: 2,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { ChatMessage } from '../core/prompts';
-import { startDevServer, type DevServer } from '../infra/dev-server';
+import { startDevServer } from '../infra/dev-server';
 import { PROJECT_ROOT } from '../infra/paths';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 import { drawLatencyMs, type LatencySpec } from '../sim/latency';
@@ -116,46 +116,56 @@ export function simLatencyMs(spec: LatencySpec | undefined, simSeed: number, key
 // Temporal: own dev server on a temp SQLite file, a client, and a workflow bundle built once
 
 export interface BenchTemporal {
-  server: DevServer;
+  /** Which server: the dev server (SQLite) or the local cluster (PostgreSQL). */
+  label: string;
   client: Client;
   address: string;
   bundlePath: string;
+  /** CPU ms the Temporal service has used so far (server, plus PostgreSQL for the cluster). */
+  serverCpuMs(): number;
   workerConnection(): Promise<NativeConnection>;
   close(): Promise<void>;
 }
 
 export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
+  const cli = resolveTemporalCli({ log });
+  const t0 = Date.now();
+  const server = await startDevServer({ cli, dbFile: path.join(dir, 'temporal.sqlite'), ui: false, log });
+  log(`temporal dev server at ${server.address} (${Date.now() - t0} ms, SQLite ${path.join(dir, 'temporal.sqlite')})`);
+  const pid = server.process.pid;
+  return benchTemporalAt({ label: 'dev server', address: server.address, namespace: server.namespace, dir, serverCpuMs: () => (pid ? processCpuMs(pid) : NaN), stop: () => server.stop() });
+}
+
+/** A client, a workflow bundle built once and worker connections to a running Temporal service. */
+export async function benchTemporalAt(o: { label: string; address: string; namespace: string; dir: string; serverCpuMs: () => number; stop: () => Promise<void> }): Promise<BenchTemporal> {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // installed already
   }
-  const cli = resolveTemporalCli({ log });
-  const t0 = Date.now();
-  const server = await startDevServer({ cli, dbFile: path.join(dir, 'temporal.sqlite'), ui: false, log });
-  log(`temporal dev server at ${server.address} (${Date.now() - t0} ms, SQLite ${path.join(dir, 'temporal.sqlite')})`);
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
+  const connection = await Connection.connect({ address: o.address });
+  const client = new Client({ connection, namespace: o.namespace });
   const quiet = new DefaultLogger('WARN', () => undefined);
   const { writeFileSync } = await import('node:fs');
   const bundle = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet });
-  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  const bundlePath = path.join(o.dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   const natives: NativeConnection[] = [];
   return {
-    server,
+    label: o.label,
     client,
-    address: server.address,
+    address: o.address,
     bundlePath,
+    serverCpuMs: o.serverCpuMs,
     workerConnection: async () => {
-      const c = await NativeConnection.connect({ address: server.address });
+      const c = await NativeConnection.connect({ address: o.address });
       natives.push(c);
       return c;
     },
     close: async () => {
       await Promise.all(natives.map((c) => c.close().catch(() => undefined)));
       await connection.close().catch(() => undefined);
-      await server.stop();
+      await o.stop();
     },
   };
 }
@@ -182,9 +192,9 @@ export interface CpuSample {
   sim: number;
 }
 
-export function sampleCpu(serverPid: number | undefined, simPid: number): CpuSample {
+export function sampleCpu(serverCpuMs: () => number, simPid: number): CpuSample {
   const own = process.cpuUsage();
-  return { server: serverPid ? processCpuMs(serverPid) : NaN, bench: (own.user + own.system) / 1000, sim: processCpuMs(simPid) };
+  return { server: serverCpuMs(), bench: (own.user + own.system) / 1000, sim: processCpuMs(simPid) };
 }
 
 /** CPU ms per unit of work between two samples, by process. */

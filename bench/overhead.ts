@@ -79,7 +79,7 @@ export async function overheadAt(t: BenchTemporal, latencyMs: number, episodes: 
 
     log(`overhead L=${latencyMs} ms: Temporal, ${episodes} episodes, ${concurrency} at once`);
     await sim.reset();
-    const cpu = () => sampleCpu(t.server.process.pid, sim.pid);
+    const cpu = () => sampleCpu(t.serverCpuMs, sim.pid);
     const load0 = machineLoad().loadavg1;
     const temporal = await runTemporal(t, inputsFor, concurrency, `ovh${latencyMs}`, tuning, cpu);
     const temporalSimStats = await sim.stats();
@@ -170,7 +170,7 @@ export async function ceilingAt(t: BenchTemporal, concurrency: number, episodes:
     const inputsFor = (prefix: string) => episodeInputs(ids, env, sim.url, prefix).map((i) => ({ ...i, leafe }));
     log(`ceiling L=0: Temporal, ${episodes} episodes, ${concurrency} at once`);
     const load0 = machineLoad().loadavg1;
-    const temporal = await runTemporal(t, inputsFor, concurrency, `ceil${concurrency}`, tuning, () => sampleCpu(t.server.process.pid, sim.pid));
+    const temporal = await runTemporal(t, inputsFor, concurrency, `ceil${concurrency}`, tuning, () => sampleCpu(t.serverCpuMs, sim.pid));
     log(`  temporal: ${temporal.summary.steps} steps in ${(temporal.summary.wallMs / 1000).toFixed(1)} s = ${temporal.summary.stepsPerSec.toFixed(1)} steps/s`);
     removeDir(temporal.runDir);
     let inProcessStepsPerSec = NaN;

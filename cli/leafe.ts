@@ -1,6 +1,7 @@
 // The `leafe` command line. Each subcommand lives in its own file under cli/.
 import { Command } from 'commander';
 import { registerArchiveCommand } from './archive-command';
+import { registerClusterCommand } from './cluster-command';
 import { registerControlCommands } from './control-command';
 import { registerDemoCommand } from './demo-command';
 import { registerExploreCommand } from './explore-command';
@@ -17,6 +18,7 @@ import { registerTreeCommand } from './tree-command';
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
 registerServerCommand(program);
+registerClusterCommand(program);
 registerExploreCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);

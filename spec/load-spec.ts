@@ -11,6 +11,7 @@ import { DEFAULT_BASE_SKILL } from '../sim/sim-server';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
 import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../infra/real-model-env';
+import { defaultRunDir } from '../infra/paths';
 
 /** A spec problem: names the path, the value found and what was expected. Nothing has started. */
 export class SpecError extends Error {
@@ -192,7 +193,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       iterations: spec.iterations,
       seed: spec.seed,
       concurrency: spec.concurrency,
-      runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : '.leafe')),
+      runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : defaultRunDir())),
       timeouts: spec.timeouts,
     };
     return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim }, localVllm };
