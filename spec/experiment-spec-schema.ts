@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 
 // The experiment spec users write (YAML or JSON). Validated here, at the edge: workflows get
 // the resolved ExperimentConfig and never see zod.
@@ -156,4 +155,3 @@ export const experimentSpecSchema = z
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 
-export const LEAFE_DEFAULTS = DEFAULT_LEAFE_SETTINGS;

@@ -266,11 +266,6 @@ export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> 
   return runAt(await detectIsolation(), req);
 }
 
-/** The fixed path under which the program sees its temp dir (null: the real, random path). */
-export function sandboxDirName(level: IsolationLevel): string | null {
-  return level === 'bwrap' ? SANDBOX_DIR : null;
-}
-
 /** Runs at a given level, bypassing detection (for tests of the weaker levels); same refusal. */
 export async function runAt(level: IsolationLevel, req: SandboxRequest): Promise<SandboxResult> {
   assertIsolationAllowed(level);

@@ -197,4 +197,3 @@ export function dialectFor(env: string): AgentGymDialect {
   return dialect;
 }
 
-export const dialectNames = Object.keys(dialects) as DialectName[];

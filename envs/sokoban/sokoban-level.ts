@@ -25,10 +25,6 @@ export type SokobanLevel = SokobanBoard & SokobanState;
 export const XSB_FLOOR_CHARS = [' ', '-', '_'] as const;
 const XSB_CHARS = new Set(['#', '@', '+', '$', '*', '.', ...XSB_FLOOR_CHARS]);
 
-export function isXsbChar(c: string): boolean {
-  return XSB_CHARS.has(c);
-}
-
 /** A line that belongs to a grid: only XSB characters and at least one wall. */
 export function isGridLine(line: string): boolean {
   if (!line.includes('#')) return false;
@@ -123,10 +119,6 @@ export function neighbor(board: SokobanBoard, cell: number, dir: Direction): num
 
 export function isWall(board: SokobanBoard, cell: number): boolean {
   return cell < 0 || board.walls[cell];
-}
-
-export function opposite(dir: Direction): Direction {
-  return dir === 'up' ? 'down' : dir === 'down' ? 'up' : dir === 'left' ? 'right' : 'left';
 }
 
 export function rowCol(board: SokobanBoard, cell: number): { row: number; col: number } {
