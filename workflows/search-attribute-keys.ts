@@ -1,7 +1,10 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-// Registered on the dev server by infra/search-attributes.ts (same names and types).
+// The one list of leafe's search attributes: workflows upsert them, infra/search-attributes.ts
+// registers exactly these on the dev server and the cluster.
 export const ExperimentIdKey = defineSearchAttributeKey('ExperimentId', SearchAttributeType.KEYWORD);
 export const MethodKey = defineSearchAttributeKey('Method', SearchAttributeType.KEYWORD);
 export const IterationKey = defineSearchAttributeKey('Iteration', SearchAttributeType.INT);
 export const StageKey = defineSearchAttributeKey('Stage', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTE_KEYS = [ExperimentIdKey, MethodKey, IterationKey, StageKey] as const;
