@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -61,6 +61,14 @@ export function startPostgres(db: PostgresInstance): void {
   if (isPostgresRunning(db)) return;
   const options = `-p ${db.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${db.dataDir} -c max_connections=200`;
   check(`pg_ctl start (port ${db.port})`, pg('pg_ctl', ['-D', db.dataDir, '-l', postgresLogFile(db), '-o', options, '-w', '-t', '60', 'start']));
+}
+
+/** The postmaster's pid (first line of postmaster.pid), or null when it is not running. */
+export function postgresPid(db: PostgresInstance): number | null {
+  const file = path.join(db.dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 export function stopPostgres(db: PostgresInstance): void {

@@ -1,15 +1,17 @@
 /**
  * Crash equivalence: one seeded simulator study run twice with the same config and seeds,
- * (a) undisturbed and (b) with the worker process SIGKILLed and restarted at seeded random
- * moments and the dev server SIGKILLed and restarted on its SQLite file; then the datasets,
+ * (a) undisturbed and (b) with the worker processes SIGKILLed and restarted at seeded random
+ * moments and the server disrupted (dev server: SIGKILL + restart on its SQLite file; cluster:
+ * Temporal server SIGKILL + restart, PostgreSQL restart; see ./deployments); then the datasets,
  * Pass@k and the requests the simulator answered are compared. Shared by `npm run chaos`
  * (scripts/chaos.ts) and test/crash-equivalence.test.ts.
  *
  * Ids: record ids in the datasets hash the experiment id and the workflow ids (core/distil.ts
- * `recordId`), so both runs use the SAME study id, each on its own dev server (own SQLite file)
- * with its own run directory and its own simulator (same seed, same port). The dataset files can
- * then be compared byte for byte (raw sha256, no canonicalisation), and the simulator's counters
- * belong to one run each.
+ * `recordId`), and adapter (model) names hold the experiment id, so both runs use the SAME study
+ * id, each on its own dev server (own SQLite file) or in its own cluster namespace, with its own
+ * task queues, run directory and simulator (same seed, same port). The dataset files can then be
+ * compared byte for byte (raw sha256, no canonicalisation), and the simulator's counters belong
+ * to one run each.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -27,7 +29,8 @@ import type { SimStatsSnapshot } from '../../sim/sim-stats';
 import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
 import { taskQueues } from '../../workers/task-queues';
-import { DevServerProcess, sleep, WorkerProcess } from './processes';
+import { startDeployment, type DeploymentKind } from './deployments';
+import { sleep } from './processes';
 
 export interface ChaosPlan {
   /** Seed of the kill moments. */
@@ -50,8 +53,9 @@ export interface ChaosPlan {
 
 export interface RunSettings {
   label: string;
-  /** Everything of this run: SQLite file, logs, run directory. */
+  /** Everything of this run: SQLite file (dev), logs, run directory. */
   dir: string;
+  deployment: DeploymentKind;
   loaded: LoadedSpec;
   studyId: string;
   cli: string;
@@ -74,6 +78,8 @@ export interface DatasetHash {
 
 export interface RunResult {
   label: string;
+  /** What ran it (./deployments `description`). */
+  deployment: string;
   durationMs: number;
   summaries: ExperimentSummary[];
   datasets: DatasetHash[];
@@ -134,22 +140,21 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   mkdirSync(s.dir, { recursive: true });
   const runDir = path.join(s.dir, 'run');
-  const server = new DevServerProcess({ cli: s.cli, dbFile: path.join(s.dir, 'temporal.sqlite'), port: await freePort(), logFile: path.join(s.dir, 'server.log') });
-  await server.start();
+  const deployment = await startDeployment(s.deployment, { label: s.label, dir: s.dir, runDir, cli: s.cli, log: s.log });
+  const { workers } = deployment;
   const sim = await startSimServer({ seed: s.simSeed, port: s.simPort, policies: await simPoliciesFor(s.loaded.config.env), skill: s.loaded.simulator.skill, latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' } });
-  const prefix = 'chaos';
-  const worker = new WorkerProcess({ address: server.address, taskQueuePrefix: prefix, runDir, logFile: path.join(s.dir, 'worker.log') });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const connection = await Connection.connect({ address: deployment.address });
+  const client = new Client({ connection, namespace: deployment.namespace });
   const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const unexpectedExits = () => workers.reduce((n, w) => n + w.unexpectedExits, 0);
   let done = false;
   try {
-    await worker.start();
+    await Promise.all(workers.map((w) => w.start()));
     const loaded = { ...s.loaded, config: { ...s.loaded.config, runDir } };
-    const { handles } = await startStudy(client, loaded, taskQueues(prefix), sim.url, s.studyId);
-    s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}); worker pid ${worker.pid}`);
+    const { handles } = await startStudy(client, loaded, taskQueues(deployment.taskQueuePrefix), sim.url, s.studyId);
+    s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}) on ${deployment.description}; ${workers.map((w) => `${w.name} pid ${w.pid}`).join(', ')}`);
 
     /** Status, stage and iteration of every experiment (search attributes Stage and Iteration); status '?' = not answering. */
     const experimentStages = async () =>
@@ -211,16 +216,15 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
           while (!done && Date.now() < until) await sleep(50);
         }
         if (done) break;
-        // The server dies once more than half the worker kills are done (so workers die before and
-        // after it; with stage-aimed kills, after a worker kill in the same stage).
-        if (kills.server < plan.serverKills && kills.worker >= Math.ceil(plan.workerKills / 2)) {
+        // Server disruption j (of D) comes once ⌈(j+1)·W/(D+1)⌉ of the W worker kills are done (one
+        // server kill: after more than half of them), so workers die before, between and after
+        // them; with stage-aimed kills, after a worker kill in the same stage.
+        if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
           const at = `${elapsed()} [${await stages()}]`;
-          await server.sigkill();
+          const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
+          const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
           kills.server++;
-          const down = uniform(rand, plan.serverDowntimeMs);
-          await sleep(down);
-          await server.start();
-          kills.log.push(`server SIGKILL #${kills.server} at ${at}${aimedAt}; restarted on the same SQLite file after ${Math.round(down)} ms`);
+          kills.log.push(`server disruption #${kills.server} at ${at}${aimedAt}: ${what}`);
           s.log(`${s.label}: ${kills.log.at(-1)}`);
           continue;
         }
@@ -243,12 +247,15 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
         if (done) break;
         kills.postponed += postponedHere;
         const at = `${elapsed()} [${await stages()}]`;
+        const worker = workers[kills.worker % workers.length];
         const pid = worker.pid;
         await worker.sigkill();
         kills.worker++;
-        kills.log.push(`worker SIGKILL #${kills.worker} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
-        s.log(`${s.label}: ${kills.log.at(-1)}`);
+        const killed = `${worker.name} SIGKILL #${kills.worker} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`;
+        const restartedAt = Date.now();
         await worker.start();
+        kills.log.push(`${killed}; restarted as pid ${worker.pid}, serving after ${((Date.now() - restartedAt) / 1000).toFixed(1)} s`);
+        s.log(`${s.label}: ${kills.log.at(-1)}`);
       }
     };
 
@@ -256,10 +263,12 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const watchdog = async () => {
       while (!done) {
         await sleep(500);
-        if (!done && !worker.alive() && worker.unexpectedExits > kills.unexpectedWorkerExits) {
-          kills.unexpectedWorkerExits = worker.unexpectedExits;
-          s.log(`${s.label}: worker exited on its own; restarting it`);
-          await worker.start();
+        for (const worker of workers) {
+          if (!done && !worker.alive() && unexpectedExits() > kills.unexpectedWorkerExits) {
+            kills.unexpectedWorkerExits = unexpectedExits();
+            s.log(`${s.label}: ${worker.name} (pid ${worker.pid}) exited on its own; restarting it`);
+            await worker.start();
+          }
         }
       }
     };
@@ -322,6 +331,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const stats = sim.stats();
     return {
       label: s.label,
+      deployment: deployment.description,
       durationMs,
       summaries: ordered,
       datasets,
@@ -335,15 +345,15 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       ),
       passAtKTable: passAtKTable(studySummary(s.studyId, ordered, '', true)),
       sim: { totalRequests: stats.totalRequests, completedPerKey: stats.completedPerKey, repeatedCompleted: stats.repeatedCompleted, statusCounts: stats.statusCounts },
-      histories: await branchHistoryStats(client),
-      kills: { ...kills, unexpectedWorkerExits: worker.unexpectedExits },
+      histories: await branchHistoryStats(client, s.studyId),
+      kills: { ...kills, unexpectedWorkerExits: unexpectedExits() },
     };
   } finally {
     done = true;
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await connection.close().catch(() => undefined);
     await sim.close();
-    await server.stop();
+    await deployment.stop();
   }
 }
 
@@ -362,9 +372,10 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
  * schedule-to-start (its retry went to the dead worker's session queue) with a heartbeat or
  * start-to-close timeout as its cause (the attempt before it was lost).
  */
-async function branchHistoryStats(client: Client): Promise<RunResult['histories']> {
+async function branchHistoryStats(client: Client, studyId: string): Promise<RunResult['histories']> {
   const out = { branches: 0, llmActivities: 0, lostLlmAttempts: 0, reusedCompletions: 0, reopens: 0, workflowTaskTimeouts: 0 };
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow'` })) {
+  // Workflow ids start with the experiment id, `<studyId>-<method>` (a cluster namespace keeps earlier runs).
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow' AND WorkflowId STARTS_WITH '${studyId}-'` })) {
     out.branches++;
     const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
     const llm = new Map<string, { type: string; started: boolean }>();
@@ -425,7 +436,8 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   };
 
   const lines: string[] = [];
-  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} dev server SIGKILL(s) + restart on the same SQLite file`);
+  lines.push(`both runs on: ${b.deployment}`);
+  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} server disruption(s) (each followed by a restart)`);
   lines.push(
     `  (kill moments are seeded random, aimed at stages of the run when the plan names them; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
   );
@@ -435,7 +447,7 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   );
   lines.push(`durations: undisturbed ${(a.durationMs / 1000).toFixed(1)} s, chaos ${(b.durationMs / 1000).toFixed(1)} s`);
   lines.push('');
-  lines.push('dataset hashes (sha256 of train.prompt-completion.jsonl; same study id on two separate dev servers and run dirs, so record ids match and the raw bytes are compared):');
+  lines.push('dataset hashes (sha256 of train.prompt-completion.jsonl; same study id on two separate servers or namespaces and run dirs, so record ids match and the raw bytes are compared):');
   const key = (d: DatasetHash) => `${d.method}/it${d.iteration}`;
   const bByKey = new Map(b.datasets.map((d) => [key(d), d]));
   for (const da of a.datasets) {
@@ -500,10 +512,13 @@ export async function crashEquivalence(params: {
   simSeed: number;
   simLatencyMs: number;
   plan: ChaosPlan;
+  /** Default `dev` (see ./deployments). */
+  deployment?: DeploymentKind;
   log: (line: string) => void;
 }): Promise<{ undisturbed: RunResult; chaos: RunResult; comparison: Comparison }> {
   const simPort = await freePort();
-  const common = { loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
+  const deployment = params.deployment ?? 'dev';
+  const common = { deployment, loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
   const undisturbed = await runStudyOnce({ ...common, label: 'undisturbed', dir: path.join(params.dir, 'undisturbed') });
   const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan });
   return { undisturbed, chaos, comparison: compareRuns(undisturbed, chaos) };
