@@ -78,7 +78,9 @@ export function stopPostgres(db: PostgresInstance): void {
 
 /** A restart as an operator would do it (chaos: the database goes away under a running cluster). */
 export function restartPostgres(db: PostgresInstance): void {
-  check('pg_ctl restart', pg('pg_ctl', ['-D', db.dataDir, '-m', 'fast', '-w', 'restart']));
+  // -l as in startPostgres: without it the new postmaster writes to pg_ctl's stdout, which is our
+  // pipe, so spawnSync waits for its EOF, i.e. for PostgreSQL to exit (the caller hangs).
+  check('pg_ctl restart', pg('pg_ctl', ['-D', db.dataDir, '-l', postgresLogFile(db), '-m', 'fast', '-w', '-t', '60', 'restart']));
 }
 
 /** Runs SQL as the superuser over loopback TCP. */
