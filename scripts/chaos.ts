@@ -12,9 +12,9 @@
 // process for all queues; 5 worker SIGKILLs and 1 dev server SIGKILL + restart on its SQLite file.
 // --cluster: both runs on the local cluster (`npm run cluster:up`, brought up if it is not; it
 // stays up), each in a namespace and on task queues of its own, with five worker processes, one
-// per queue role (workflows, env ×2, llm, train); 15 worker SIGKILLs (each process 3 times, in
-// turn) and 2 server disruptions: a SIGKILL + restart of the Temporal server, then a restart of
-// PostgreSQL under it.
+// per queue role (workflows, env ×2, llm, train), and the study with 2 iterations; 15 worker
+// SIGKILLs (each process 3 times, in turn) and 2 server disruptions: a SIGKILL + restart of the
+// Temporal server, then a restart of PostgreSQL under it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,7 +48,11 @@ async function main(): Promise<number> {
   const dir = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(os.tmpdir(), 'leafe-chaos-'));
   const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
   const cli = resolveTemporalCli({ log });
-  const loaded = await loadSpec(values.spec);
+  const spec = await loadSpec(values.spec);
+  // The cluster run kills three times as often: a second iteration gives the kills room (the
+  // one-iteration study ends after ~10 of them).
+  const loaded = cluster ? { ...spec, config: { ...spec.config, iterations: 2 } } : spec;
+  const stages = cluster ? ['it0/evaluate', 'it0/explore', 'it1/evaluate', 'it1/explore', 'it2/evaluate'] : ['it0/evaluate', 'it0/explore', 'it1/evaluate'];
   log(`study ${path.relative(process.cwd(), values.spec)}: methods ${loaded.methods.join(', ')}, ${loaded.config.iterations} iteration(s), ${loaded.config.trainTasks.length} train / ${loaded.config.evalTasks.length} eval tasks; work dir ${dir}`);
   log(
     cluster
@@ -73,9 +77,9 @@ async function main(): Promise<number> {
       simLatencyMs: 20,
       // Kills aimed at the stages that run branches (evaluate, explore, evaluate after training),
       // in order and evenly: 5 worker kills = 2 + 2 + 1, the server kill after the third; on the
-      // cluster 15 = 5 + 5 + 5 (each worker process once per stage), the Temporal server restart
-      // after the fifth and the PostgreSQL restart after the tenth.
-      plan: { seed, workerKills, serverKills, workerUptimeMs: { stages: ['it0/evaluate', 'it0/explore', 'it1/evaluate'], delayMs: [300, 2_000] }, serverDowntimeMs: [500, 2_000] },
+      // cluster 15 = 3 × 5 stages (each worker process 3 times in turn), the Temporal server
+      // restart after the fifth and the PostgreSQL restart after the tenth.
+      plan: { seed, workerKills, serverKills, workerUptimeMs: { stages, delayMs: [300, 2_000] }, serverDowntimeMs: [500, 2_000] },
       log,
     });
     process.stdout.write(`\n${comparison.report}\n`);

@@ -147,7 +147,8 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   const client = new Client({ connection, namespace: deployment.namespace });
   const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
   const started = Date.now();
-  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  // Seconds into the run and the wall clock (UTC, to find the moment in the server's logs).
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s (${new Date().toISOString().slice(11, 19)}Z)`;
   const unexpectedExits = () => workers.reduce((n, w) => n + w.unexpectedExits, 0);
   let done = false;
   try {
@@ -436,7 +437,8 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   };
 
   const lines: string[] = [];
-  lines.push(`both runs on: ${b.deployment}`);
+  lines.push(`undisturbed run on: ${a.deployment}`);
+  lines.push(`chaos run on:       ${b.deployment}`);
   lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} server disruption(s) (each followed by a restart)`);
   lines.push(
     `  (kill moments are seeded random, aimed at stages of the run when the plan names them; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
