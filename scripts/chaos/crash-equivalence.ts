@@ -30,7 +30,7 @@ import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
 import { taskQueues } from '../../workers/task-queues';
 import { startDeployment, type DeploymentKind } from './deployments';
-import { sleep } from './processes';
+import { sleep, type WorkerProcess } from './processes';
 
 export interface ChaosPlan {
   /** Seed of the kill moments. */
@@ -203,69 +203,89 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       const uptime = plan.workerUptimeMs;
       const targets = Array.isArray(uptime) ? [] : uptime.stages.map((t) => ({ name: t, rank: parseStageTarget(t) }));
       if (!Array.isArray(uptime) && targets.length === 0) throw new Error('chaos plan: workerUptimeMs.stages is empty');
-      while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
-        let aimedAt = '';
-        if (Array.isArray(uptime)) {
-          const until = Date.now() + uniform(rand, uptime);
-          while (!done && Date.now() < until) await sleep(50);
-        } else {
-          // The stage of the next worker kill (the last one once all worker kills are done).
-          const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
-          aimedAt = ` (aimed at ${target.name})`;
-          await untilStage(target.rank);
-          const until = Date.now() + uniform(rand, uptime.delayMs);
-          while (!done && Date.now() < until) await sleep(50);
+      // Restarts under way, in the background: while a killed worker restarts, the next worker in
+      // turn can die (with one worker, as in the dev deployment, kills stay strictly sequential).
+      const restarts = new Map<WorkerProcess, Promise<void>>();
+      try {
+        while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
+          await restarts.get(workers[kills.worker % workers.length]);
+          await killOnce(plan, rand, targets, restarts);
         }
-        if (done) break;
-        // Server disruption j (of D) comes once ⌈(j+1)·W/(D+1)⌉ of the W worker kills are done (one
-        // server kill: after more than half of them), so workers die before, between and after
-        // them; with stage-aimed kills, after a worker kill in the same stage.
-        if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
-          const at = `${elapsed()} [${await stages()}]`;
-          const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
-          const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
-          kills.server++;
-          kills.log.push(`server disruption #${kills.server} at ${at}${aimedAt}: ${what}`);
-          s.log(`${s.label}: ${kills.log.at(-1)}`);
-          continue;
-        }
-        if (kills.worker >= plan.workerKills) continue;
-        // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
-        let postponedHere = 0;
-        let postponedFor = '';
-        while (!done) {
-          let slow: string | null = 'describe';
-          try {
-            slow = await slowActivityPending();
-          } catch {
-            // the server is not answering yet: try again
-          }
-          if (!slow) break;
-          postponedFor = slow;
-          postponedHere++;
-          await sleep(200);
-        }
-        if (done) break;
-        kills.postponed += postponedHere;
-        const at = `${elapsed()} [${await stages()}]`;
-        const worker = workers[kills.worker % workers.length];
-        const pid = worker.pid;
-        await worker.sigkill();
-        kills.worker++;
-        const killed = `${worker.name} SIGKILL #${kills.worker} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`;
-        const restartedAt = Date.now();
-        await worker.start();
-        kills.log.push(`${killed}; restarted as pid ${worker.pid}, serving after ${((Date.now() - restartedAt) / 1000).toFixed(1)} s`);
-        s.log(`${s.label}: ${kills.log.at(-1)}`);
+      } finally {
+        await Promise.all(restarts.values());
       }
+    };
+
+    /** Waits for the moment of the next kill and does it (one worker SIGKILL or one server disruption). */
+    const killOnce = async (plan: ChaosPlan, rand: () => number, targets: Array<{ name: string; rank: number }>, restarts: Map<WorkerProcess, Promise<void>>) => {
+      const uptime = plan.workerUptimeMs;
+      let aimedAt = '';
+      if (Array.isArray(uptime)) {
+        const until = Date.now() + uniform(rand, uptime);
+        while (!done && Date.now() < until) await sleep(50);
+      } else {
+        // The stage of the next worker kill (the last one once all worker kills are done).
+        const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
+        aimedAt = ` (aimed at ${target.name})`;
+        await untilStage(target.rank);
+        const until = Date.now() + uniform(rand, uptime.delayMs);
+        while (!done && Date.now() < until) await sleep(50);
+      }
+      if (done) return;
+      // Server disruption j (of D) comes once ⌈(j+1)·W/(D+1)⌉ of the W worker kills are done (one
+      // server kill: after more than half of them), so workers die before, between and after
+      // them; with stage-aimed kills, after a worker kill in the same stage.
+      if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
+        const at = `${elapsed()} [${await stages()}]`;
+        const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
+        const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
+        kills.server++;
+        kills.log.push(`server disruption #${kills.server} at ${at}${aimedAt}: ${what}`);
+        s.log(`${s.label}: ${kills.log.at(-1)}`);
+        return;
+      }
+      if (kills.worker >= plan.workerKills) return;
+      // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
+      let postponedHere = 0;
+      let postponedFor = '';
+      while (!done) {
+        let slow: string | null = 'describe';
+        try {
+          slow = await slowActivityPending();
+        } catch {
+          // the server is not answering yet: try again
+        }
+        if (!slow) break;
+        postponedFor = slow;
+        postponedHere++;
+        await sleep(200);
+      }
+      if (done) return;
+      kills.postponed += postponedHere;
+      const at = `${elapsed()} [${await stages()}]`;
+      const worker = workers[kills.worker % workers.length];
+      const pid = worker.pid;
+      await worker.sigkill();
+      const n = ++kills.worker;
+      kills.log.push(`${worker.name} SIGKILL #${n} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
+      s.log(`${s.label}: ${kills.log.at(-1)}`);
+      const restartedAt = Date.now();
+      const restart = worker.start().then(() => {
+        kills.log.push(`${worker.name} restarted after SIGKILL #${n}: pid ${worker.pid}, serving ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the kill`);
+        s.log(`${s.label}: ${kills.log.at(-1)}`);
+      });
+      restart.catch(() => undefined); // awaited (and thrown) before this worker's next kill or at the end
+      restarts.set(worker, restart);
     };
 
     /** Restarts a worker that died without being killed (counted; none is expected). */
     const watchdog = async () => {
+      const seen = new Map<WorkerProcess, number>();
       while (!done) {
         await sleep(500);
         for (const worker of workers) {
-          if (!done && !worker.alive() && unexpectedExits() > kills.unexpectedWorkerExits) {
+          if (!done && !worker.alive() && worker.unexpectedExits > (seen.get(worker) ?? 0)) {
+            seen.set(worker, worker.unexpectedExits);
             kills.unexpectedWorkerExits = unexpectedExits();
             s.log(`${s.label}: ${worker.name} (pid ${worker.pid}) exited on its own; restarting it`);
             await worker.start();
