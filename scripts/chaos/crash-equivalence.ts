@@ -236,6 +236,8 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       // server kill: after more than half of them), so workers die before, between and after
       // them; with stage-aimed kills, after a worker kill in the same stage.
       if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
+        // Not while a worker restarts: worker-main exits when it cannot connect.
+        await Promise.all(restarts.values());
         const at = `${elapsed()} [${await stages()}]`;
         const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
         const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
@@ -270,12 +272,18 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       kills.log.push(`${worker.name} SIGKILL #${n} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
       s.log(`${s.label}: ${kills.log.at(-1)}`);
       const restartedAt = Date.now();
-      const restart = worker.start().then(() => {
-        kills.log.push(`${worker.name} restarted after SIGKILL #${n}: pid ${worker.pid}, serving ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the kill`);
-        s.log(`${s.label}: ${kills.log.at(-1)}`);
-      });
-      restart.catch(() => undefined); // awaited (and thrown) before this worker's next kill or at the end
-      restarts.set(worker, restart);
+      const restart = worker.start().then(
+        () => `restarted after SIGKILL #${n}: pid ${worker.pid}, serving ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the kill`,
+        // Its exit counts as unexpected: the watchdog starts it again.
+        (err: unknown) => `restart after SIGKILL #${n} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      );
+      restarts.set(
+        worker,
+        restart.then((line) => {
+          kills.log.push(`${worker.name} ${line}`);
+          s.log(`${s.label}: ${kills.log.at(-1)}`);
+        }),
+      );
     };
 
     /** Restarts a worker that died without being killed (counted; none is expected). */
@@ -288,7 +296,8 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
             seen.set(worker, worker.unexpectedExits);
             kills.unexpectedWorkerExits = unexpectedExits();
             s.log(`${s.label}: ${worker.name} (pid ${worker.pid}) exited on its own; restarting it`);
-            await worker.start();
+            // A failed start is one more unexpected exit: tried again on the next round.
+            await worker.start().catch((err: unknown) => s.log(`${s.label}: ${worker.name} did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`));
           }
         }
       }
