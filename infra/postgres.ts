@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -63,6 +63,14 @@ export function startPostgres(db: PostgresInstance): void {
   check(`pg_ctl start (port ${db.port})`, pg('pg_ctl', ['-D', db.dataDir, '-l', postgresLogFile(db), '-o', options, '-w', '-t', '60', 'start']));
 }
 
+/** The postmaster's pid (first line of postmaster.pid), or null when it is not running. */
+export function postgresPid(db: PostgresInstance): number | null {
+  const file = path.join(db.dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 export function stopPostgres(db: PostgresInstance): void {
   if (!isPostgresRunning(db)) return;
   check('pg_ctl stop', pg('pg_ctl', ['-D', db.dataDir, '-m', 'fast', '-w', 'stop']));
@@ -70,7 +78,9 @@ export function stopPostgres(db: PostgresInstance): void {
 
 /** A restart as an operator would do it (chaos: the database goes away under a running cluster). */
 export function restartPostgres(db: PostgresInstance): void {
-  check('pg_ctl restart', pg('pg_ctl', ['-D', db.dataDir, '-m', 'fast', '-w', 'restart']));
+  // -l as in startPostgres: without it the new postmaster writes to pg_ctl's stdout, which is our
+  // pipe, so spawnSync waits for its EOF, i.e. for PostgreSQL to exit (the caller hangs).
+  check('pg_ctl restart', pg('pg_ctl', ['-D', db.dataDir, '-l', postgresLogFile(db), '-m', 'fast', '-w', '-t', '60', 'restart']));
 }
 
 /** Runs SQL as the superuser over loopback TCP. */

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { isListening } from './dev-server';
 import { ensureGoBinary, goModuleDir } from './go-binary';
 import { PROJECT_ROOT } from './paths';
-import { ensureRole, isPostgresRunning, psql, restartPostgres, startPostgres, stopPostgres, type PostgresInstance } from './postgres';
+import { ensureRole, isPostgresRunning, postgresPid, psql, restartPostgres, startPostgres, stopPostgres, type PostgresInstance } from './postgres';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 import { resolveTemporalCli, TEMPORAL_SERVER_VERSION } from './temporal-cli';
 
@@ -62,7 +62,7 @@ export async function clusterUp(log: Log = stderrLog): Promise<{ address: string
     startDetached('temporal-server', bins.server, ['--config-file', path.join(state, 'temporal-server.yaml'), '--allow-no-auth', 'start'], state);
   }
   await waitForFrontend(CLUSTER.frontend, path.join(state, 'temporal-server.log'));
-  await registerNamespace(log);
+  await ensureClusterNamespace(CLUSTER.namespace, CLUSTER.retention, log);
 
   const uiUrl = `http://127.0.0.1:${CLUSTER.uiPort}`;
   if (!(await isListening(`127.0.0.1:${CLUSTER.uiPort}`))) {
@@ -85,18 +85,30 @@ export async function clusterDown(options: { wipe?: boolean } = {}, log: Log = s
   log(`leafe: cluster stopped${options.wipe ? ` and ${state} deleted` : ` (state kept in ${state})`}`);
 }
 
-/** Chaos: SIGKILL the Temporal server and start it again on the same database. */
-export async function restartClusterServer(): Promise<void> {
+/** Pids before and after a chaos restart. */
+export interface Restarted {
+  oldPid: number | null;
+  newPid: number | null;
+}
+
+/** Chaos: SIGKILL the Temporal server, wait `downtimeMs`, start it again on the same database. */
+export async function restartClusterServer(downtimeMs = 0): Promise<Restarted> {
   const state = clusterStateDir();
+  const oldPid = readPid(state, 'temporal-server');
   await stopDetached('temporal-server', state, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, downtimeMs));
   const { server } = ensureClusterBinaries();
   startDetached('temporal-server', server, ['--config-file', path.join(state, 'temporal-server.yaml'), '--allow-no-auth', 'start'], state);
   await waitForFrontend(CLUSTER.frontend, path.join(state, 'temporal-server.log'));
+  return { oldPid, newPid: readPid(state, 'temporal-server') };
 }
 
 /** Chaos: restart PostgreSQL under the running server (pg_ctl restart, fast mode). */
-export function restartClusterPostgres(): void {
-  restartPostgres(clusterPostgres());
+export function restartClusterPostgres(): Restarted {
+  const db = clusterPostgres();
+  const oldPid = postgresPid(db);
+  restartPostgres(db);
+  return { oldPid, newPid: postgresPid(db) };
 }
 
 /** The running Temporal server's pid (benchmarks account its CPU). */
@@ -126,22 +138,22 @@ function setUpSchemas(sqlTool: string, db: PostgresInstance, log: Log): void {
   }
 }
 
-/** The namespace with a long retention and leafe's search attributes (SQL visibility: per namespace). */
-async function registerNamespace(log: Log): Promise<void> {
+/** A namespace (created if missing) with leafe's search attributes (SQL visibility: per namespace). */
+export async function ensureClusterNamespace(namespace: string, retention: string, log: Log = stderrLog): Promise<void> {
   const cli = resolveTemporalCli({ log });
   const run = (args: string[]) => spawnSync(cli, [...args, '--address', CLUSTER.frontend], { encoding: 'utf8' });
-  if (run(['operator', 'namespace', 'describe', '--namespace', CLUSTER.namespace]).status !== 0) {
-    const created = run(['operator', 'namespace', 'create', '--namespace', CLUSTER.namespace, '--retention', CLUSTER.retention]);
-    if (created.status !== 0) throw new Error(`creating namespace ${CLUSTER.namespace} failed: ${created.stderr.trim()}`);
+  if (run(['operator', 'namespace', 'describe', '--namespace', namespace]).status !== 0) {
+    const created = run(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', retention]);
+    if (created.status !== 0) throw new Error(`creating namespace ${namespace} failed: ${created.stderr.trim()}`);
   }
-  const listed = run(['operator', 'search-attribute', 'list', '--namespace', CLUSTER.namespace, '-o', 'json']);
+  const listed = run(['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json']);
   const present = listed.status === 0 ? listed.stdout : '';
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
     if (present.includes(`"${name}"`)) continue;
     // A new namespace reaches the server's namespace cache within ~10 s: retry until it does.
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const added = run(['operator', 'search-attribute', 'create', '--namespace', CLUSTER.namespace, '--name', name, '--type', type]);
+      const added = run(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]);
       if (added.status === 0) break;
       if (Date.now() > deadline) throw new Error(`adding search attribute ${name} failed: ${added.stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 1000));

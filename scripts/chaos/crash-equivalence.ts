@@ -1,15 +1,17 @@
 /**
  * Crash equivalence: one seeded simulator study run twice with the same config and seeds,
- * (a) undisturbed and (b) with the worker process SIGKILLed and restarted at seeded random
- * moments and the dev server SIGKILLed and restarted on its SQLite file; then the datasets,
+ * (a) undisturbed and (b) with the worker processes SIGKILLed and restarted at seeded random
+ * moments and the server disrupted (dev server: SIGKILL + restart on its SQLite file; cluster:
+ * Temporal server SIGKILL + restart, PostgreSQL restart; see ./deployments); then the datasets,
  * Pass@k and the requests the simulator answered are compared. Shared by `npm run chaos`
  * (scripts/chaos.ts) and test/crash-equivalence.test.ts.
  *
  * Ids: record ids in the datasets hash the experiment id and the workflow ids (core/distil.ts
- * `recordId`), so both runs use the SAME study id, each on its own dev server (own SQLite file)
- * with its own run directory and its own simulator (same seed, same port). The dataset files can
- * then be compared byte for byte (raw sha256, no canonicalisation), and the simulator's counters
- * belong to one run each.
+ * `recordId`), and adapter (model) names hold the experiment id, so both runs use the SAME study
+ * id, each on its own dev server (own SQLite file) or in its own cluster namespace, with its own
+ * task queues, run directory and simulator (same seed, same port). The dataset files can then be
+ * compared byte for byte (raw sha256, no canonicalisation), and the simulator's counters belong
+ * to one run each.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -27,7 +29,8 @@ import type { SimStatsSnapshot } from '../../sim/sim-stats';
 import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
 import { taskQueues } from '../../workers/task-queues';
-import { DevServerProcess, sleep, WorkerProcess } from './processes';
+import { startDeployment, type DeploymentKind } from './deployments';
+import { sleep, type WorkerProcess } from './processes';
 
 export interface ChaosPlan {
   /** Seed of the kill moments. */
@@ -50,8 +53,9 @@ export interface ChaosPlan {
 
 export interface RunSettings {
   label: string;
-  /** Everything of this run: SQLite file, logs, run directory. */
+  /** Everything of this run: SQLite file (dev), logs, run directory. */
   dir: string;
+  deployment: DeploymentKind;
   loaded: LoadedSpec;
   studyId: string;
   cli: string;
@@ -74,6 +78,8 @@ export interface DatasetHash {
 
 export interface RunResult {
   label: string;
+  /** What ran it (./deployments `description`). */
+  deployment: string;
   durationMs: number;
   summaries: ExperimentSummary[];
   datasets: DatasetHash[];
@@ -134,22 +140,22 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   mkdirSync(s.dir, { recursive: true });
   const runDir = path.join(s.dir, 'run');
-  const server = new DevServerProcess({ cli: s.cli, dbFile: path.join(s.dir, 'temporal.sqlite'), port: await freePort(), logFile: path.join(s.dir, 'server.log') });
-  await server.start();
+  const deployment = await startDeployment(s.deployment, { label: s.label, dir: s.dir, runDir, cli: s.cli, log: s.log });
+  const { workers } = deployment;
   const sim = await startSimServer({ seed: s.simSeed, port: s.simPort, policies: await simPoliciesFor(s.loaded.config.env), skill: s.loaded.simulator.skill, latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' } });
-  const prefix = 'chaos';
-  const worker = new WorkerProcess({ address: server.address, taskQueuePrefix: prefix, runDir, logFile: path.join(s.dir, 'worker.log') });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const connection = await Connection.connect({ address: deployment.address });
+  const client = new Client({ connection, namespace: deployment.namespace });
   const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
   const started = Date.now();
-  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  // Seconds into the run and the wall clock (UTC, to find the moment in the server's logs).
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s (${new Date().toISOString().slice(11, 19)}Z)`;
+  const unexpectedExits = () => workers.reduce((n, w) => n + w.unexpectedExits, 0);
   let done = false;
   try {
-    await worker.start();
+    await Promise.all(workers.map((w) => w.start()));
     const loaded = { ...s.loaded, config: { ...s.loaded.config, runDir } };
-    const { handles } = await startStudy(client, loaded, taskQueues(prefix), sim.url, s.studyId);
-    s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}); worker pid ${worker.pid}`);
+    const { handles } = await startStudy(client, loaded, taskQueues(deployment.taskQueuePrefix), sim.url, s.studyId);
+    s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}) on ${deployment.description}; ${workers.map((w) => `${w.name} pid ${w.pid}`).join(', ')}`);
 
     /** Status, stage and iteration of every experiment (search attributes Stage and Iteration); status '?' = not answering. */
     const experimentStages = async () =>
@@ -197,69 +203,102 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       const uptime = plan.workerUptimeMs;
       const targets = Array.isArray(uptime) ? [] : uptime.stages.map((t) => ({ name: t, rank: parseStageTarget(t) }));
       if (!Array.isArray(uptime) && targets.length === 0) throw new Error('chaos plan: workerUptimeMs.stages is empty');
-      while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
-        let aimedAt = '';
-        if (Array.isArray(uptime)) {
-          const until = Date.now() + uniform(rand, uptime);
-          while (!done && Date.now() < until) await sleep(50);
-        } else {
-          // The stage of the next worker kill (the last one once all worker kills are done).
-          const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
-          aimedAt = ` (aimed at ${target.name})`;
-          await untilStage(target.rank);
-          const until = Date.now() + uniform(rand, uptime.delayMs);
-          while (!done && Date.now() < until) await sleep(50);
+      // Restarts under way, in the background: while a killed worker restarts, the next worker in
+      // turn can die (with one worker, as in the dev deployment, kills stay strictly sequential).
+      const restarts = new Map<WorkerProcess, Promise<void>>();
+      try {
+        while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
+          await restarts.get(workers[kills.worker % workers.length]);
+          await killOnce(plan, rand, targets, restarts);
         }
-        if (done) break;
-        // The server dies once more than half the worker kills are done (so workers die before and
-        // after it; with stage-aimed kills, after a worker kill in the same stage).
-        if (kills.server < plan.serverKills && kills.worker >= Math.ceil(plan.workerKills / 2)) {
-          const at = `${elapsed()} [${await stages()}]`;
-          await server.sigkill();
-          kills.server++;
-          const down = uniform(rand, plan.serverDowntimeMs);
-          await sleep(down);
-          await server.start();
-          kills.log.push(`server SIGKILL #${kills.server} at ${at}${aimedAt}; restarted on the same SQLite file after ${Math.round(down)} ms`);
-          s.log(`${s.label}: ${kills.log.at(-1)}`);
-          continue;
-        }
-        if (kills.worker >= plan.workerKills) continue;
-        // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
-        let postponedHere = 0;
-        let postponedFor = '';
-        while (!done) {
-          let slow: string | null = 'describe';
-          try {
-            slow = await slowActivityPending();
-          } catch {
-            // the server is not answering yet: try again
-          }
-          if (!slow) break;
-          postponedFor = slow;
-          postponedHere++;
-          await sleep(200);
-        }
-        if (done) break;
-        kills.postponed += postponedHere;
-        const at = `${elapsed()} [${await stages()}]`;
-        const pid = worker.pid;
-        await worker.sigkill();
-        kills.worker++;
-        kills.log.push(`worker SIGKILL #${kills.worker} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
-        s.log(`${s.label}: ${kills.log.at(-1)}`);
-        await worker.start();
+      } finally {
+        await Promise.all(restarts.values());
       }
+    };
+
+    /** Waits for the moment of the next kill and does it (one worker SIGKILL or one server disruption). */
+    const killOnce = async (plan: ChaosPlan, rand: () => number, targets: Array<{ name: string; rank: number }>, restarts: Map<WorkerProcess, Promise<void>>) => {
+      const uptime = plan.workerUptimeMs;
+      let aimedAt = '';
+      if (Array.isArray(uptime)) {
+        const until = Date.now() + uniform(rand, uptime);
+        while (!done && Date.now() < until) await sleep(50);
+      } else {
+        // The stage of the next worker kill (the last one once all worker kills are done).
+        const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
+        aimedAt = ` (aimed at ${target.name})`;
+        await untilStage(target.rank);
+        const until = Date.now() + uniform(rand, uptime.delayMs);
+        while (!done && Date.now() < until) await sleep(50);
+      }
+      if (done) return;
+      // Server disruption j (of D) comes once ⌈(j+1)·W/(D+1)⌉ of the W worker kills are done (one
+      // server kill: after more than half of them), so workers die before, between and after
+      // them; with stage-aimed kills, after a worker kill in the same stage.
+      if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
+        // Not while a worker restarts: worker-main exits when it cannot connect.
+        await Promise.all(restarts.values());
+        const at = `${elapsed()} [${await stages()}]`;
+        const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
+        const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
+        kills.server++;
+        kills.log.push(`server disruption #${kills.server} at ${at}${aimedAt}: ${what}`);
+        s.log(`${s.label}: ${kills.log.at(-1)}`);
+        return;
+      }
+      if (kills.worker >= plan.workerKills) return;
+      // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
+      let postponedHere = 0;
+      let postponedFor = '';
+      while (!done) {
+        let slow: string | null = 'describe';
+        try {
+          slow = await slowActivityPending();
+        } catch {
+          // the server is not answering yet: try again
+        }
+        if (!slow) break;
+        postponedFor = slow;
+        postponedHere++;
+        await sleep(200);
+      }
+      if (done) return;
+      kills.postponed += postponedHere;
+      const at = `${elapsed()} [${await stages()}]`;
+      const worker = workers[kills.worker % workers.length];
+      const pid = worker.pid;
+      await worker.sigkill();
+      const n = ++kills.worker;
+      kills.log.push(`${worker.name} SIGKILL #${n} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
+      s.log(`${s.label}: ${kills.log.at(-1)}`);
+      const restartedAt = Date.now();
+      const restart = worker.start().then(
+        () => `restarted after SIGKILL #${n}: pid ${worker.pid}, serving ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the kill`,
+        // Its exit counts as unexpected: the watchdog starts it again.
+        (err: unknown) => `restart after SIGKILL #${n} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      );
+      restarts.set(
+        worker,
+        restart.then((line) => {
+          kills.log.push(`${worker.name} ${line}`);
+          s.log(`${s.label}: ${kills.log.at(-1)}`);
+        }),
+      );
     };
 
     /** Restarts a worker that died without being killed (counted; none is expected). */
     const watchdog = async () => {
+      const seen = new Map<WorkerProcess, number>();
       while (!done) {
         await sleep(500);
-        if (!done && !worker.alive() && worker.unexpectedExits > kills.unexpectedWorkerExits) {
-          kills.unexpectedWorkerExits = worker.unexpectedExits;
-          s.log(`${s.label}: worker exited on its own; restarting it`);
-          await worker.start();
+        for (const worker of workers) {
+          if (!done && !worker.alive() && worker.unexpectedExits > (seen.get(worker) ?? 0)) {
+            seen.set(worker, worker.unexpectedExits);
+            kills.unexpectedWorkerExits = unexpectedExits();
+            s.log(`${s.label}: ${worker.name} (pid ${worker.pid}) exited on its own; restarting it`);
+            // A failed start is one more unexpected exit: tried again on the next round.
+            await worker.start().catch((err: unknown) => s.log(`${s.label}: ${worker.name} did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`));
+          }
         }
       }
     };
@@ -322,6 +361,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const stats = sim.stats();
     return {
       label: s.label,
+      deployment: deployment.description,
       durationMs,
       summaries: ordered,
       datasets,
@@ -335,15 +375,15 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       ),
       passAtKTable: passAtKTable(studySummary(s.studyId, ordered, '', true)),
       sim: { totalRequests: stats.totalRequests, completedPerKey: stats.completedPerKey, repeatedCompleted: stats.repeatedCompleted, statusCounts: stats.statusCounts },
-      histories: await branchHistoryStats(client),
-      kills: { ...kills, unexpectedWorkerExits: worker.unexpectedExits },
+      histories: await branchHistoryStats(client, s.studyId),
+      kills: { ...kills, unexpectedWorkerExits: unexpectedExits() },
     };
   } finally {
     done = true;
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await connection.close().catch(() => undefined);
     await sim.close();
-    await server.stop();
+    await deployment.stop();
   }
 }
 
@@ -362,9 +402,10 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
  * schedule-to-start (its retry went to the dead worker's session queue) with a heartbeat or
  * start-to-close timeout as its cause (the attempt before it was lost).
  */
-async function branchHistoryStats(client: Client): Promise<RunResult['histories']> {
+async function branchHistoryStats(client: Client, studyId: string): Promise<RunResult['histories']> {
   const out = { branches: 0, llmActivities: 0, lostLlmAttempts: 0, reusedCompletions: 0, reopens: 0, workflowTaskTimeouts: 0 };
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow'` })) {
+  // Workflow ids start with the experiment id, `<studyId>-<method>` (a cluster namespace keeps earlier runs).
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'branchWorkflow' AND WorkflowId STARTS_WITH '${studyId}-'` })) {
     out.branches++;
     const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
     const llm = new Map<string, { type: string; started: boolean }>();
@@ -425,7 +466,9 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   };
 
   const lines: string[] = [];
-  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} dev server SIGKILL(s) + restart on the same SQLite file`);
+  lines.push(`undisturbed run on: ${a.deployment}`);
+  lines.push(`chaos run on:       ${b.deployment}`);
+  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} server disruption(s) (each followed by a restart)`);
   lines.push(
     `  (kill moments are seeded random, aimed at stages of the run when the plan names them; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
   );
@@ -435,7 +478,7 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   );
   lines.push(`durations: undisturbed ${(a.durationMs / 1000).toFixed(1)} s, chaos ${(b.durationMs / 1000).toFixed(1)} s`);
   lines.push('');
-  lines.push('dataset hashes (sha256 of train.prompt-completion.jsonl; same study id on two separate dev servers and run dirs, so record ids match and the raw bytes are compared):');
+  lines.push('dataset hashes (sha256 of train.prompt-completion.jsonl; same study id on two separate servers or namespaces and run dirs, so record ids match and the raw bytes are compared):');
   const key = (d: DatasetHash) => `${d.method}/it${d.iteration}`;
   const bByKey = new Map(b.datasets.map((d) => [key(d), d]));
   for (const da of a.datasets) {
@@ -500,10 +543,13 @@ export async function crashEquivalence(params: {
   simSeed: number;
   simLatencyMs: number;
   plan: ChaosPlan;
+  /** Default `dev` (see ./deployments). */
+  deployment?: DeploymentKind;
   log: (line: string) => void;
 }): Promise<{ undisturbed: RunResult; chaos: RunResult; comparison: Comparison }> {
   const simPort = await freePort();
-  const common = { loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
+  const deployment = params.deployment ?? 'dev';
+  const common = { deployment, loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
   const undisturbed = await runStudyOnce({ ...common, label: 'undisturbed', dir: path.join(params.dir, 'undisturbed') });
   const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan });
   return { undisturbed, chaos, comparison: compareRuns(undisturbed, chaos) };

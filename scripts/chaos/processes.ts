@@ -1,9 +1,11 @@
-// Real processes the chaos runs kill: the worker process (all queues) and the Temporal dev server.
+// Real processes the chaos runs kill: worker processes (all queues, or the queues of one role), the
+// Temporal dev server, and the local cluster's Temporal server and PostgreSQL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDevServer, type DevServer } from '../../infra/dev-server';
 import { PROJECT_ROOT } from '../../infra/paths';
+import { CLUSTER, clusterUp, ensureClusterNamespace, restartClusterPostgres, restartClusterServer, type Restarted } from '../../infra/temporal-cluster';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -23,8 +25,9 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * `node --import tsx workers/worker-main.ts` serving every queue of one task queue prefix, as a
- * user would start it. Output goes to `logFile`; `start()` returns once it polls.
+ * `node --import tsx workers/worker-main.ts` serving every queue of one task queue prefix (or only
+ * `queues`, e.g. `env`, as in production), as a user would start it. Output goes to `logFile`;
+ * `start()` returns once it polls.
  */
 export class WorkerProcess {
   child: ChildProcess | null = null;
@@ -34,19 +37,23 @@ export class WorkerProcess {
   unexpectedExits = 0;
   private expectingExit = false;
 
-  constructor(private readonly params: { address: string; taskQueuePrefix: string; runDir: string; logFile: string }) {}
+  constructor(private readonly params: { address: string; namespace?: string; queues?: string; taskQueuePrefix: string; runDir: string; logFile: string; name?: string }) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
+  /** How log lines name it: `worker` (all queues) or e.g. `env#2 worker`. */
+  get name(): string {
+    return this.params.name ?? 'worker';
+  }
+
   async start(): Promise<void> {
-    const { address, taskQueuePrefix, runDir, logFile } = this.params;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'worker-main.ts'), '--address', address, '--task-queue-prefix', taskQueuePrefix, '--run-dir', runDir],
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { address, namespace, queues, taskQueuePrefix, runDir, logFile } = this.params;
+    const args = ['--address', address, '--task-queue-prefix', taskQueuePrefix, '--run-dir', runDir];
+    if (namespace) args.push('--namespace', namespace);
+    if (queues) args.push('--queues', queues);
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'worker-main.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     track(child);
     this.starts++;
@@ -60,7 +67,7 @@ export class WorkerProcess {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => {
-      appendFileSync(logFile, `[chaos] worker ${child.pid} exited (code ${code}, signal ${signal})\n`);
+      appendFileSync(logFile, `[chaos] ${this.name} ${child.pid} exited (code ${code}, signal ${signal})\n`);
       if (!this.expectingExit && this.child === child) this.unexpectedExits++;
     });
     const deadline = Date.now() + 180_000;
@@ -107,6 +114,10 @@ export class DevServerProcess {
     return `127.0.0.1:${this.params.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.server?.process.pid;
+  }
+
   async start(): Promise<void> {
     const { cli, dbFile, port, logFile } = this.params;
     this.server = await startDevServer({ cli, dbFile, port, ui: false, logFile });
@@ -126,5 +137,39 @@ export class DevServerProcess {
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = null;
+  }
+}
+
+/**
+ * The local cluster (`npm run cluster:up`: Temporal Server on PostgreSQL) seen from a chaos run:
+ * one namespace of it, and the two restarts an operator sees (infra/temporal-cluster.ts). It is
+ * shared by the machine and stays up after the run.
+ */
+export class ClusterServerProcess {
+  constructor(private readonly params: { namespace: string; log: (line: string) => void }) {}
+
+  get address(): string {
+    return CLUSTER.frontend;
+  }
+
+  get namespace(): string {
+    return this.params.namespace;
+  }
+
+  /** Brings the cluster up if it is not (a no-op when it is) and creates the namespace. */
+  async start(): Promise<void> {
+    await clusterUp(this.params.log);
+    // A short retention: chaos namespaces collect the workflows of every chaos run.
+    await ensureClusterNamespace(this.params.namespace, '24h', this.params.log);
+  }
+
+  /** SIGKILL of the Temporal server, `downtimeMs` without one, a new one on the same database. */
+  restartServer(downtimeMs: number): Promise<Restarted> {
+    return restartClusterServer(downtimeMs);
+  }
+
+  /** `pg_ctl restart -m fast` under the running Temporal server. */
+  restartPostgres(): Restarted {
+    return restartClusterPostgres();
   }
 }
