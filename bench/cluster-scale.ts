@@ -38,16 +38,27 @@ async function clusterBenchTemporal(dir: string): Promise<BenchTemporal> {
   return benchTemporalAt({ label: 'cluster', address: CLUSTER.frontend, namespace: CLUSTER.namespace, dir, serverCpuMs: () => (pid ? processCpuMs(pid) : NaN) + postgresCpuMs(), stop: async () => undefined });
 }
 
-/** Lines of a server log written since `from` that report shard or persistence trouble. */
-function serverTrouble(logFile: string, from: number): { lines: number; sample: string[] } {
+/** Warnings and errors a server logged since `from` (byte offset), counted by message and error text. */
+function serverTrouble(logFile: string, from: number): { lines: number; kinds: Record<string, number> } {
   let text: string;
   try {
     text = readFileSync(logFile, 'utf8').slice(from);
   } catch {
-    return { lines: 0, sample: [] };
+    return { lines: 0, kinds: {} };
   }
-  const bad = text.split('\n').filter((l) => /shard.*(timeout|timed out|lost|unavailable)|context deadline exceeded|persistence.*(unavailable|error)|ShardOwnershipLost/i.test(l));
-  return { lines: bad.length, sample: bad.slice(0, 3).map((l) => l.slice(0, 300)) };
+  const kinds: Record<string, number> = {};
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    // JSON lines (the cluster) or key=value lines (the dev server).
+    const level = /"level":"(warn|error)"|level=(WARN|ERROR)/i.exec(line);
+    if (!level) continue;
+    lines++;
+    const msg = /"msg":"([^"]*)"|msg="([^"]*)"/.exec(line);
+    const error = /"error":"([^"]{0,120})|error="([^"]{0,120})/.exec(line);
+    const kind = `${(level[1] ?? level[2]).toLowerCase()}: ${msg?.[1] ?? msg?.[2] ?? '?'}${error ? ` (${error[1] ?? error[2]})` : ''}`;
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return { lines, kinds };
 }
 
 const logSize = (f: string) => {
@@ -128,8 +139,9 @@ async function main(): Promise<void> {
   };
   if (values['json-out']) writeFileSync(values['json-out'], `${JSON.stringify(result, null, 2)}\n`);
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  const lines = ['leafe cluster-scale bench — SIMULATOR numbers (not a model)', '', `${'server'.padEnd(11)}${pad('episodes', 9)}${pad('done', 6)}${pad('steps', 7)}${pad('steps/s', 9)}${pad('temporal CPU ms/step', 22)}${pad('events/step', 13)}${pad('log trouble', 13)}${pad('load', 6)}`];
-  for (const r of rows) lines.push(`${r.server.padEnd(11)}${pad(r.episodes, 9)}${pad(r.completed, 6)}${pad(r.steps, 7)}${pad(r.stepsPerSec, 9)}${pad(r.cpuMsPerStep?.temporal ?? '-', 22)}${pad(r.eventsPerStep ?? '-', 13)}${pad(r.serverLogTrouble.lines, 13)}${pad(r.loadavg1, 6)}`);
+  const lines = ['leafe cluster-scale bench — SIMULATOR numbers (not a model)', '', `${'server'.padEnd(11)}${pad('episodes', 9)}${pad('done', 6)}${pad('steps', 7)}${pad('steps/s', 9)}${pad('temporal CPU ms/step', 22)}${pad('events/step', 13)}${pad('warn/error', 12)}${pad('load', 6)}`];
+  for (const r of rows) lines.push(`${r.server.padEnd(11)}${pad(r.episodes, 9)}${pad(r.completed, 6)}${pad(r.steps, 7)}${pad(r.stepsPerSec, 9)}${pad(r.cpuMsPerStep?.temporal ?? '-', 22)}${pad(r.eventsPerStep ?? '-', 13)}${pad(r.serverLogTrouble.lines, 12)}${pad(r.loadavg1, 6)}`);
+  for (const r of rows) for (const [kind, n] of Object.entries(r.serverLogTrouble.kinds)) lines.push(`  ${r.server} ${r.episodes}: ${n}× ${kind}`);
   lines.push('', `cluster / dev server at ${episodes} episodes: steps/s ×${result.clusterOverDev.stepsPerSec}, Temporal CPU per step ×${result.clusterOverDev.temporalCpuMsPerStep}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
