@@ -78,6 +78,22 @@ export async function isListening(address: string, timeoutMs = 1000): Promise<bo
   });
 }
 
+/** True when a Temporal frontend at `address` accepts connections and answers GetSystemInfo. */
+export async function isServingTemporal(address: string): Promise<boolean> {
+  if (!(await isListening(address, 500))) return false;
+  try {
+    const conn = await Connection.connect({ address, connectTimeout: 2000 });
+    try {
+      await conn.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await conn.close();
+    }
+  } catch {
+    return false; // listening, not serving yet
+  }
+}
+
 function splitAddress(address: string): [string, string] {
   const i = address.lastIndexOf(':');
   return [address.slice(0, i), address.slice(i + 1)];
@@ -113,16 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited !== null) throw new Error(`temporal server start-dev exited with code ${exited}; see ${logFile}`);
-    if (await isListening(address, 500)) {
-      try {
-        const conn = await Connection.connect({ address, connectTimeout: 2000 });
-        await conn.workflowService.getSystemInfo({});
-        await conn.close();
-        break;
-      } catch {
-        // frontend is up but not serving yet
-      }
-    }
+    if (await isServingTemporal(address)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`temporal dev server did not answer on ${address} within 60 s; see ${logFile}`);

@@ -2,8 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { isListening } from './dev-server';
+import { isListening, isServingTemporal } from './dev-server';
 import { ensureGoBinary, goModuleDir } from './go-binary';
 import { PROJECT_ROOT } from './paths';
 import { ensureRole, isPostgresRunning, postgresPid, psql, restartPostgres, startPostgres, stopPostgres, type PostgresInstance } from './postgres';
@@ -164,16 +163,7 @@ export async function ensureClusterNamespace(namespace: string, retention: strin
 async function waitForFrontend(address: string, logFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await isListening(address, 500)) {
-      try {
-        const conn = await Connection.connect({ address, connectTimeout: 2000 });
-        await conn.workflowService.getSystemInfo({});
-        await conn.close();
-        return;
-      } catch {
-        // frontend up, not serving yet
-      }
-    }
+    if (await isServingTemporal(address)) return;
     if (Date.now() > deadline) throw new Error(`Temporal server did not answer on ${address} within ${timeoutMs / 1000} s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 300));
   }

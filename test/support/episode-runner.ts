@@ -2,7 +2,7 @@
 // policies, starting an episode, reading a workflow history, comparing trees.
 import { HUMANEVAL_FILE } from '../../infra/paths';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -148,17 +148,7 @@ export async function startRecordingProxy(targetBaseUrl: string): Promise<{ url:
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
 export async function sleep(ms: number): Promise<void> {

@@ -2,6 +2,7 @@
 // hung server looks like to leafe. Every request is recorded with its Authorization header.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /** What the server does for one request: answer (status, body as is) or never answer. */
 export type FakeAnswer = { status: number; body: string } | 'hang';
@@ -37,17 +38,7 @@ export async function startFakeInference(answer: (path: string) => FakeAnswer): 
       res.end(a.body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
 /** A loopback port nothing listens on (bound, then released). */
