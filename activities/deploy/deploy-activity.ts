@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployConfig } from '../../core/experiment-config';
 import { apiKeyFor } from '../inference/inference-keys';
+import { isRequestRejected } from '../inference/openai-errors';
 
 export interface DeployInput {
   deploy: DeployConfig;
@@ -40,7 +41,7 @@ export function createDeployActivities() {
       const text = await res.text();
       if (!res.ok && !/already been loaded/i.test(text)) {
         const message = `POST ${baseUrl}/load_lora_adapter {lora_name: ${JSON.stringify(input.adapterName)}, lora_path: ${JSON.stringify(input.adapterPath)}} answered HTTP ${res.status}: ${text.slice(0, 500)}`;
-        if (res.status >= 400 && res.status < 500 && ![408, 409, 429].includes(res.status)) throw ApplicationFailure.nonRetryable(message, 'DeployRejected');
+        if (isRequestRejected(res.status)) throw ApplicationFailure.nonRetryable(message, 'DeployRejected');
         throw new Error(message);
       }
       if (!(await listModels(baseUrl, headers)).some((m) => m.id === input.adapterName)) {

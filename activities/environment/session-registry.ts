@@ -6,9 +6,9 @@ import type { ArtifactStore } from '../../infra/artifact-store';
 import type { RequestLimiter } from '../inference/request-limiter';
 import { saveTrajectory, type Trajectory } from './trajectory';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
+import { SESSION_LOST } from '../../core/failure-types';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
-export const SESSION_LOST = 'SessionLost';
 
 function notAtStep(sessionId: string, taken: number, t: number): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);

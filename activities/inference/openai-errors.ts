@@ -4,6 +4,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 /** Statuses worth retrying: timeouts, conflicts, rate limits and every 5xx. */
 const RETRYABLE_4XX = new Set([408, 409, 429]);
 
+/** A 4xx other than 408/409/429: the request itself is wrong, so retrying cannot help. */
+export function isRequestRejected(status: number): boolean {
+  return status >= 400 && status < 500 && !RETRYABLE_4XX.has(status);
+}
+
 /** The innermost `cause` of an error: fetch wraps the socket error (ECONNREFUSED...) twice. */
 export function innermostCause(err: unknown): unknown {
   let e = err;
@@ -42,7 +47,7 @@ export function classifyInferenceError(err: unknown, where: { baseUrl: string; m
   // The openai client's message starts with the status again ("500 CUDA out of memory").
   const serverMessage = (e: InstanceType<typeof OpenAI.APIError>) => e.message.replace(/^\d{3} /, '');
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && !RETRYABLE_4XX.has(err.status)) {
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number' && isRequestRejected(err.status)) {
     const hint = (err.status === 401 || err.status === 403) && !where.sentKey ? ' (no API key was sent: the workers send one only to URLs listed for it in their LEAFE_INFERENCE_KEYS, see docs/design-notes.md)' : '';
     return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${serverMessage(err)}${hint}`, 'InferenceRequestRejected');
   }
