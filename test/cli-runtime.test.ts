@@ -1,35 +1,16 @@
 // The real `leafe` CLI as a subprocess against the test server: it refuses to wait on task queues
 // no worker polls, runs its own workers with --workers local, refuses flags that would run
 // nothing, keeps the flags it was given, and `leafe server` fails on a taken port.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../infra/paths';
+import { runLeafe, type CliResult } from './support/leafe-cli';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 function leafe(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 170_000): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr, ms: Date.now() - started });
-      },
-    );
-  });
+  return runLeafe(args, { env, timeoutMs });
 }
 
 let t: TestTemporal;

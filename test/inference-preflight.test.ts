@@ -1,12 +1,12 @@
 // Before any work starts, `leafe explore` and `leafe run` check the inference server (GET
 // /v1/models lists the model) and fail in seconds naming the URL and the reason. The real CLI is
 // spawned against real loopback servers; the checks come before Temporal is even contacted.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
+import { HUMANEVAL_FILE } from '../infra/paths';
+import { runLeafe } from './support/leafe-cli';
 import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-preflight-'));
@@ -30,21 +30,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function leafe(args: string[]): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args], { cwd: PROJECT_ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
+const leafe = (args: string[]) => runLeafe(args, { timeoutMs: 60_000 });
 
 const explore = (baseUrl: string, model = 'foo') =>
   leafe(['explore', '--env', 'code', '--tasks', HUMANEVAL_FILE, '--limit', '1', '--base-url', baseUrl, '--model', model, '--run-dir', path.join(dir, 'run')]);

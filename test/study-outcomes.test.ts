@@ -2,27 +2,20 @@
 // empty) and one completes (base): the evaluation shows real progress while it runs, `leafe status`
 // of the failed experiment exits non-zero, and `leafe report` of the study reports what completed
 // and marks what failed. Real dev server, in-process workers, the simulator over HTTP, the real CLI.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { experimentSnapshot } from '../cli/status-command';
 import { startStudy } from '../cli/study';
-import { PROJECT_ROOT } from '../infra/paths';
 import type { StudySummary } from '../report/study-summary';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { loadSpec } from '../spec/load-spec';
+import { runLeafe } from './support/leafe-cli';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
-function leafe(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const leafe = (args: string[], env: Record<string, string> = {}) => runLeafe(args, { env, timeoutMs: 120_000 });
 
 // Never right, never fixed: no episode succeeds, so distillation has nothing to learn from.
 const SPEC = `
