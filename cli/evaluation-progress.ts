@@ -1,5 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
-import type { EvaluationProgress } from '../workflows/evaluate-messages';
+import { evaluationProgressQuery } from '../workflows/evaluate-messages';
 import type { ExperimentStatus } from '../workflows/experiment-messages';
 
 /**
@@ -10,7 +10,7 @@ import type { ExperimentStatus } from '../workflows/experiment-messages';
 export async function withEvaluationProgress(workflows: WorkflowClient, status: ExperimentStatus): Promise<ExperimentStatus> {
   if (status.stage !== 'evaluate') return status;
   try {
-    const p = await workflows.getHandle(`${status.experimentId}/it${status.iteration}/evaluate`).query<EvaluationProgress>('evaluationProgress');
+    const p = await workflows.getHandle(`${status.experimentId}/it${status.iteration}/evaluate`).query(evaluationProgressQuery);
     return { ...status, tasksDone: p.episodesDone, tasksTotal: p.episodesTotal };
   } catch {
     return status;
