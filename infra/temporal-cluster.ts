@@ -58,9 +58,9 @@ export async function clusterUp(log: Log = stderrLog): Promise<{ address: string
 
   if (!(await isListening(CLUSTER.frontend))) {
     for (const file of ['temporal-server.yaml', 'dynamicconfig.yaml']) copyFileSync(path.join(CONFIG_DIR, file), path.join(state, file));
-    startDetached('temporal-server', bins.server, ['--config-file', path.join(state, 'temporal-server.yaml'), '--allow-no-auth', 'start'], state);
+    startServer(bins.server, state);
   }
-  await waitForFrontend(CLUSTER.frontend, path.join(state, 'temporal-server.log'));
+  await waitForFrontend(state);
   await ensureClusterNamespace(CLUSTER.namespace, CLUSTER.retention, log);
 
   const uiUrl = `http://127.0.0.1:${CLUSTER.uiPort}`;
@@ -96,9 +96,8 @@ export async function restartClusterServer(downtimeMs = 0): Promise<Restarted> {
   const oldPid = readPid(state, 'temporal-server');
   await stopDetached('temporal-server', state, 'SIGKILL');
   await new Promise((r) => setTimeout(r, downtimeMs));
-  const { server } = ensureClusterBinaries();
-  startDetached('temporal-server', server, ['--config-file', path.join(state, 'temporal-server.yaml'), '--allow-no-auth', 'start'], state);
-  await waitForFrontend(CLUSTER.frontend, path.join(state, 'temporal-server.log'));
+  startServer(ensureGoBinary(SERVER), state);
+  await waitForFrontend(state);
   return { oldPid, newPid: readPid(state, 'temporal-server') };
 }
 
@@ -160,11 +159,17 @@ export async function ensureClusterNamespace(namespace: string, retention: strin
   }
 }
 
-async function waitForFrontend(address: string, logFile: string, timeoutMs = 120_000): Promise<void> {
+/** The Temporal server on the config copied into `state` (relative paths in it resolve there). */
+function startServer(binary: string, state: string): void {
+  startDetached('temporal-server', binary, ['--config-file', path.join(state, 'temporal-server.yaml'), '--allow-no-auth', 'start'], state);
+}
+
+/** Waits until the cluster's frontend serves; the error points at the server's log in `state`. */
+async function waitForFrontend(state: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await isServingTemporal(address)) return;
-    if (Date.now() > deadline) throw new Error(`Temporal server did not answer on ${address} within ${timeoutMs / 1000} s; see ${logFile}`);
+    if (await isServingTemporal(CLUSTER.frontend)) return;
+    if (Date.now() > deadline) throw new Error(`Temporal server did not answer on ${CLUSTER.frontend} within ${timeoutMs / 1000} s; see ${path.join(state, 'temporal-server.log')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
