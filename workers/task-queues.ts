@@ -12,6 +12,9 @@ export interface TaskQueues {
 export type QueueRole = keyof TaskQueues;
 export const QUEUE_ROLES: QueueRole[] = ['workflows', 'llm', 'env', 'train'];
 
+/** The per-queue topology leafe runs on a cluster (docs/deploy.md): one process per role, two env workers. */
+export const PER_QUEUE_WORKER_PROCESSES: QueueRole[] = ['workflows', 'env', 'env', 'llm', 'train'];
+
 export function taskQueues(prefix = 'leafe'): TaskQueues {
   return { workflows: `${prefix}-workflows`, llm: `${prefix}-llm`, env: `${prefix}-env`, train: `${prefix}-train` };
 }

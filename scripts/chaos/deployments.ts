@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { freePort } from '../../infra/dev-server';
+import { PER_QUEUE_WORKER_PROCESSES } from '../../workers/task-queues';
 import { ClusterServerProcess, DevServerProcess, sleep, WorkerProcess } from './processes';
 
 export type DeploymentKind = 'dev' | 'cluster';
@@ -67,14 +68,11 @@ async function startDev(p: { dir: string; runDir: string; cli: string }): Promis
   };
 }
 
-/** Queue roles of the cluster's worker processes, as in production (test/cluster/cluster-study.test.ts). */
-const CLUSTER_WORKERS = [
-  { queues: 'workflows', name: 'workflows worker' },
-  { queues: 'env', name: 'env#1 worker' },
-  { queues: 'env', name: 'env#2 worker' },
-  { queues: 'llm', name: 'llm worker' },
-  { queues: 'train', name: 'train worker' },
-];
+/** The cluster's worker processes, as in production, named for the log (`env#1 worker`). */
+const CLUSTER_WORKERS = PER_QUEUE_WORKER_PROCESSES.map((queues, i, all) => {
+  const twins = all.filter((q) => q === queues).length;
+  return { queues, name: twins > 1 ? `${queues}#${all.slice(0, i + 1).filter((q) => q === queues).length} worker` : `${queues} worker` };
+});
 
 async function startCluster(p: { label: string; dir: string; runDir: string; log: (line: string) => void }): Promise<Deployment> {
   // A namespace and task queues of the run's own: two runs on the one cluster cannot see each other.
