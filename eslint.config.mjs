@@ -1,6 +1,8 @@
 // Lint rules that protect durability: no floating promises anywhere, and workflow code
 // may not import Node built-ins or I/O modules (it must stay deterministic for replay).
-// core/ is the pure domain (tree, decisions, distil, Pass@k, prompts): no Node, no I/O either.
+// core/ is the pure domain (tree, decisions, distil, Pass@k, prompts) and contract/ what workflows
+// and their clients share: no Node, no I/O either. Which folder may import which is checked by
+// dependency-cruiser (.dependency-cruiser.cjs, `npm run lint:layers`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
@@ -9,7 +11,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 const ioModules = ['openai', 'zod', 'yaml', 'commander', 'cli-progress', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.leafe/**', 'bin/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', '.leafe/**', 'bin/**', 'test/fixtures/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,13 +23,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    // Signals, queries and updates are used through their definitions in contract/, never by name.
+    files: ['**/*.ts'],
+    ignores: ['contract/**'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name=/^(signal|query|executeUpdate|startUpdate|signalWithStart)$/][arguments.0.type='Literal']",
+        message: 'Use the typed definition from contract/ (e.g. handle.query(statusQuery)), not the message name as a string.',
+      }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'contract/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O modules (use an activity).' })),
-        patterns: [
-          { group: ['../activities/*', '../infra/*', '../envs/*', '../sim/*', '../cli/*', '../workers/*'], message: 'Workflows import only workflows/ and core/ (pure logic). Activities are referenced by type only.', allowTypeImports: true },
-        ],
+        paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'Workflow code and the contract must be deterministic: no Node built-ins or I/O modules (use an activity).' })),
       }],
     },
   },
@@ -36,10 +46,6 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...ioModules, '@temporalio/workflow'].map((name) => ({ name, message: 'core/ is the pure domain: no Node built-ins, I/O modules or Temporal.' })),
-        patterns: [
-          // Type-only imports from workers/ and sim/ remain until the contract layer exists (issue 15).
-          { group: ['../*', '!../core'], message: 'core/ imports only core/ (the pure domain is the bottom layer).', allowTypeImports: true },
-        ],
       }],
     },
   },

@@ -1,4 +1,4 @@
-import type { QueueRole } from '../workers/task-queues';
+import type { QueueRole } from '../contract/task-queues';
 import { ArtifactStore } from '../infra/artifact-store';
 import { createEnvironmentActivities } from './environment/environment-activities';
 import { createInferenceActivities } from './inference/inference-activities';

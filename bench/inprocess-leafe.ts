@@ -27,7 +27,7 @@ import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import { CompletionJournal } from '../activities/inference/completion-journal';
-import type { BranchRequest, EpisodeInput, QueuedBranch } from '../workflows/episode-types';
+import type { BranchRequest, EpisodeInput, QueuedBranch } from '../contract/episode-types';
 
 export interface InProcessActivities {
   env: EnvironmentActivities;

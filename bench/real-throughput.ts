@@ -58,7 +58,7 @@ import { freePort } from '../infra/dev-server';
 import { PROJECT_ROOT } from '../infra/paths';
 import { findRealEnv, type RealModelName } from '../infra/real-model-env';
 import { startVllmServer, type VllmServer } from '../infra/vllm-server';
-import type { EpisodeInput } from '../workflows/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 import { log, mapBounded, removeDir, round, tempDir } from './bench-support';
 
 const MODEL: RealModelName = 'smollm2-135m-instruct';

@@ -15,8 +15,8 @@ import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { LatencySpec } from '../sim/latency';
 import { createWorkers } from '../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
-import type { EpisodeInput } from '../workflows/episode-types';
+import { QUEUE_ROLES, taskQueues, type QueueRole } from '../contract/task-queues';
+import type { EpisodeInput } from '../contract/episode-types';
 import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
 

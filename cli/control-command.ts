@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import type { ExperimentStatus } from '../workflows/experiment-messages';
+import type { SignalDefinition } from '@temporalio/client';
+import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
 import { statusLine } from './status-command';
 
@@ -19,29 +20,29 @@ async function runningExperiment(client: Client, experimentId: string) {
  * signal is durable once sent: with no worker polling the workflows queue the query cannot be
  * answered, and the caller is told so instead of failing.
  */
-async function signalAndRead(client: Client, experimentId: string, signal: string, args: unknown[] = []): Promise<ExperimentStatus> {
+async function signalAndRead<Args extends unknown[]>(client: Client, experimentId: string, signal: SignalDefinition<Args>, ...args: Args): Promise<ExperimentStatus> {
   const handle = await runningExperiment(client, experimentId);
   await handle.signal(signal, ...args);
   try {
-    return await handle.query<ExperimentStatus>('status');
+    return await handle.query(statusQuery);
   } catch (err) {
-    throw new Error(`${signal}: signal delivered to ${experimentId} (it applies when a worker runs the workflow), but the status query got no answer (${err instanceof Error ? err.message : String(err)}); expected a worker polling the workflows task queue`, { cause: err });
+    throw new Error(`${signal.name}: signal delivered to ${experimentId} (it applies when a worker runs the workflow), but the status query got no answer (${err instanceof Error ? err.message : String(err)}); expected a worker polling the workflows task queue`, { cause: err });
   }
 }
 
 /** Pause: running activities and children finish; no new stage or episode starts. */
 export function pauseExperiment(client: Client, experimentId: string): Promise<ExperimentStatus> {
-  return signalAndRead(client, experimentId, 'pause');
+  return signalAndRead(client, experimentId, pauseSignal);
 }
 
 export function resumeExperiment(client: Client, experimentId: string): Promise<ExperimentStatus> {
-  return signalAndRead(client, experimentId, 'resume');
+  return signalAndRead(client, experimentId, resumeSignal);
 }
 
 /** How many exploration episodes run at once from now on (takes effect as episodes finish). */
 export function setExperimentConcurrency(client: Client, experimentId: string, n: number): Promise<ExperimentStatus> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`concurrency: ${JSON.stringify(n)}; expected an integer >= 1`);
-  return signalAndRead(client, experimentId, 'setConcurrency', [n]);
+  return signalAndRead(client, experimentId, setConcurrencySignal, n);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { WorkflowClient } from '@temporalio/client';
-import { evaluationProgressQuery } from '../workflows/evaluate-messages';
-import type { ExperimentStatus } from '../workflows/experiment-messages';
+import { evaluationProgressQuery } from '../contract/evaluate-messages';
+import type { ExperimentStatus } from '../contract/experiment-messages';
 
 /**
  * The experiment's `status` counts exploration episodes only; during the evaluate stage its

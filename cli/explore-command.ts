@@ -3,7 +3,7 @@ import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING, type InferenceSettings, type 
 import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
-import type { EpisodeInput } from '../workflows/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 import { checkInferenceServer } from '../activities/inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';

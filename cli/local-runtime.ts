@@ -10,7 +10,7 @@ import { ensureTemporal } from '../infra/embedded-server';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { createWorkers, type LeafeWorkers } from '../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../workers/task-queues';
+import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../contract/task-queues';
 import { requirePollers } from './queue-pollers';
 
 export interface RuntimeOptions {

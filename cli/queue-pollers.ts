@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { QueueRole, TaskQueues } from '../workers/task-queues';
+import type { QueueRole, TaskQueues } from '../contract/task-queues';
 
 /**
  * A poller the server saw longer ago than this is a stopped worker: the server remembers

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ARCHIVE_INDEX_FILE, archiveDirOf } from '../activities/store/archive-activity';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import { defaultRunDir } from '../infra/paths';
 import { passAtKTable, type IncompleteExperiment } from '../report/study-summary';
 import { writeReport } from '../report/write-report';

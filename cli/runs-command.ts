@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../workflows/search-attribute-keys';
+import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
 
 /** One experiment as visibility sees it (its newest run; started = its first run's start). */

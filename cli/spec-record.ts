@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, specDifferences } from '../core/experiment-fingerprint';
+import { canonicalJson, specDifferences } from '../contract/experiment-fingerprint';
 import { safeFileName, writeFileAtomic } from '../infra/atomic-file';
 
 /**

@@ -1,9 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import { passAtKTable, studySummary } from '../report/study-summary';
-import type { ExperimentStatus } from '../workflows/experiment-messages';
+import { statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
 import { withEvaluationProgress } from './evaluation-progress';
 import { failureText } from './failure-cause';
 import { DEFAULT_STALLED_AFTER_MS, inferenceHealth, renderInferenceHealth, STALLED_AFTER_ENV, stalledAfterFrom, type InferenceHealth } from './inference-health';
@@ -25,7 +25,7 @@ const QUERY_RETRY_MS = 300;
 async function queryStatus(client: Client, experimentId: string): Promise<ExperimentStatus | null> {
   for (let attempt = 0; attempt < QUERY_RETRIES; attempt++) {
     try {
-      return await client.workflow.getHandle(experimentId).query<ExperimentStatus>('status');
+      return await client.workflow.getHandle(experimentId).query(statusQuery);
     } catch {
       await new Promise((r) => setTimeout(r, QUERY_RETRY_MS));
     }

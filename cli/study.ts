@@ -3,18 +3,18 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { ExperimentInput, ExperimentSummary, Method } from '../core/experiment-config';
+import type { ExperimentInput, ExperimentSummary, Method } from '../contract/experiment-config';
 import { archiveExperiment } from '../activities/store/archive-activity';
-import { resultDefiningSpec } from '../core/experiment-fingerprint';
+import { resultDefiningSpec } from '../contract/experiment-fingerprint';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
 import { writeReport } from '../report/write-report';
 import type { StudySummary } from '../report/study-summary';
-import type { TaskQueues } from '../workers/task-queues';
+import type { TaskQueues } from '../contract/task-queues';
 import { withEvaluationProgress } from './evaluation-progress';
-import type { ExperimentStatus } from '../workflows/experiment-messages';
-import { ExperimentIdKey, MethodKey } from '../workflows/search-attribute-keys';
+import { statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
+import { ExperimentIdKey, MethodKey } from '../contract/search-attribute-keys';
 import { claimExperimentIds, specRecord } from './spec-record';
 
 export interface StudyRecord {
@@ -101,7 +101,7 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
     for (const [method, handle] of handles) {
       let s: ExperimentStatus;
       try {
-        s = await withEvaluationProgress(handle.client, await handle.query<ExperimentStatus>('status'));
+        s = await withEvaluationProgress(handle.client, await handle.query(statusQuery));
       } catch {
         continue; // between runs (continue-as-new) or finished
       }

@@ -1,5 +1,5 @@
 import { SearchAttributeType } from '@temporalio/common';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attribute-keys';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attribute-keys';
 
 /** The `temporal` CLI's names of the attribute types leafe uses. */
 const CLI_TYPE_NAMES: Partial<Record<SearchAttributeType, string>> = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.INT]: 'Int' };

@@ -1,4 +1,4 @@
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 
 /** An experiment of a study that has no result: still running, failed, terminated, cancelled or gone. */
 export interface IncompleteExperiment {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { RecordProvenance } from '../core/distil';
 import type { ChatMessage } from '../core/prompts';
 import type { BranchRecord, EpisodeTree, ReflectionRecord } from '../core/tree';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import type { ArtifactStore } from '../infra/artifact-store';
 import { PROMPT_COMPLETION_FILE, PROVENANCE_FILE } from '../activities/distil/write-datasets';
 import type { EpisodeSummary } from '../workflows/stored-episode-workflow';

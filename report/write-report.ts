@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import { passAtKChart, type Curve } from './pass-at-k-chart';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import type { EnvSpec } from '../core/env-spec';
-import type { ExperimentConfig, Method, TrainerConfig } from '../core/experiment-config';
+import type { ExperimentConfig, Method, TrainerConfig } from '../contract/experiment-config';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { defaultKs } from '../core/pass-at-k';
 import { DEFAULT_BASE_SKILL } from '../sim/sim-server';

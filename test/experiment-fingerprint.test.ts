@@ -1,8 +1,8 @@
 // What binds an experiment id (core/experiment-fingerprint.ts): fields that change what a stage
 // computes count, fields that change only how the work runs do not.
 import { expect, test } from 'vitest';
-import type { ExperimentConfig } from '../core/experiment-config';
-import { canonicalJson, resultDefiningSpec, specDifferences } from '../core/experiment-fingerprint';
+import type { ExperimentConfig } from '../contract/experiment-config';
+import { canonicalJson, resultDefiningSpec, specDifferences } from '../contract/experiment-fingerprint';
 import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING } from '../core/leafe-settings';
 
 const BASE: ExperimentConfig = {

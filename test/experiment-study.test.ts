@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { detectIsolation } from '../envs/code/sandbox';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import { meanPassAtK } from '../core/pass-at-k';
 import { startStudy, waitForStudy } from '../cli/study';
 import { loadSpec } from '../spec/load-spec';

@@ -17,7 +17,7 @@ import { LEGEND_MARKER } from '../envs/sokoban/sokoban-templates';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimPolicy } from '../sim/policy';
 import { startSimServer, type SimServer } from '../sim/sim-server';
-import type { EpisodeInput } from '../workflows/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 const ENV: SokobanEnvSpec = { kind: 'sokoban', count: 4, width: 6, height: 6, boxes: 1, seed: 3 };

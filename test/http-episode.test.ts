@@ -18,7 +18,7 @@ import { DEFAULT_LEAFE_SETTINGS, type LeafeSettings } from '../core/leafe-settin
 import { previewOf } from '../core/text';
 import type { EpisodeTree } from '../core/tree';
 import { startSimServer, type SimServer } from '../sim/sim-server';
-import type { EpisodeInput } from '../workflows/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 import { startAgentGymTestServer, type AgentGymTestServer } from './support/agentgym-test-server';
 import { comparableTree, simInference, sleep } from './support/episode-runner';
 import { solutionFor, textGamePolicy, type TextGamePolicy } from './support/text-game-policy';

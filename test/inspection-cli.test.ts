@@ -17,7 +17,7 @@ import { startStudy, waitForStudy } from '../cli/study';
 import { traceDatasetRecord } from '../cli/trace-command';
 import { defaultTreeHtmlPath, loadEpisodeTree, writeTreeHtml } from '../cli/tree-command';
 import type { RecordProvenance } from '../core/distil';
-import type { Method } from '../core/experiment-config';
+import type { Method } from '../contract/experiment-config';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
@@ -27,7 +27,7 @@ import { renderTrace } from '../report/trace';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
-import type { EpisodeInput } from '../workflows/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 const run = promisify(execFile);

@@ -11,12 +11,13 @@ import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstE
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { SokobanEnvSpec } from '../core/env-spec';
-import type { ExperimentConfig, ExperimentInput, Method, TrainerConfig } from '../core/experiment-config';
+import type { ExperimentConfig, ExperimentInput, Method, TrainerConfig } from '../contract/experiment-config';
+import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery } from '../contract/experiment-messages';
 import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING } from '../core/leafe-settings';
 import { providerFor } from '../envs/registry';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
-import type { ExperimentStatus } from '../workflows/experiment-messages';
+import type { ExperimentStatus } from '../contract/experiment-messages';
 import { sleep } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
@@ -65,7 +66,7 @@ async function startExperiment(id: string, method: Method, cfg: ExperimentConfig
 }
 
 async function status(h: WorkflowHandle): Promise<ExperimentStatus> {
-  return h.query<ExperimentStatus>('status');
+  return h.query(statusQuery);
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
@@ -115,7 +116,7 @@ test('pause during exploration starts nothing new while running episodes finish;
   const h = t.client.workflow.getHandle(id, started.firstExecutionRunId);
   // Pause as soon as the first exploration episode runs.
   await waitFor('the first exploration episode', async () => (await status(h)).stage === 'explore' && exploreChildren(await h.fetchHistory()).initiated.length >= 1);
-  await h.signal('pause');
+  await h.signal(pauseSignal);
   expect((await status(h)).paused).toBe(true);
 
   // The episodes that were running finish...
@@ -135,9 +136,9 @@ test('pause during exploration starts nothing new while running episodes finish;
   expect(paused).toMatchObject({ paused: true, stage: 'explore', tasksDone: doneWhenSettled, tasksTotal: 6, concurrency: 1 });
 
   // Three at once from now on, then resume.
-  await h.signal('setConcurrency', 3);
+  await h.signal(setConcurrencySignal, 3);
   expect((await status(h)).concurrency).toBe(3);
-  await h.signal('resume');
+  await h.signal(resumeSignal);
   const summary = (await started.result()) as { iterations: Array<{ explore?: { episodes: number } }> };
   expect(summary.iterations[0].explore?.episodes).toBe(6);
 
@@ -186,7 +187,7 @@ test('pause and concurrency survive continue-as-new: set in iteration 0 (the pau
   let pausedDuringDeploy = false;
   const proxy = await slowDeployProxy(sim.url, async () => {
     if (!h || pausedDuringDeploy) return;
-    await h.signal('pause');
+    await h.signal(pauseSignal);
     pausedDuringDeploy = true;
   });
   try {
@@ -194,7 +195,7 @@ test('pause and concurrency survive continue-as-new: set in iteration 0 (the pau
     // The latest run: queries and signals follow the experiment across continue-as-new.
     h = t.client.workflow.getHandle(id);
     await waitFor('iteration 0 to explore', async () => (await status(h!)).stage === 'explore');
-    await h.signal('setConcurrency', 2);
+    await h.signal(setConcurrencySignal, 2);
     expect((await status(h)).concurrency).toBe(2);
 
     // The pause arrives while deploy (the last stage of iteration 0) runs.
@@ -209,7 +210,7 @@ test('pause and concurrency survive continue-as-new: set in iteration 0 (the pau
     const evaluate1 = t.client.workflow.getHandle(`${id}/it1/evaluate`);
     await expect(evaluate1.describe()).rejects.toThrow(/not found/i);
 
-    await h.signal('resume');
+    await h.signal(resumeSignal);
     const summary = (await t.client.workflow.getHandle(id).result()) as { iterations: unknown[] };
     expect(summary.iterations).toHaveLength(2);
     // Iteration 1's evaluation ran with the concurrency set in iteration 0.

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import { startStudy, waitForStudy } from '../cli/study';
 import { specRecordFile } from '../cli/spec-record';
 import { loadSpec } from '../spec/load-spec';

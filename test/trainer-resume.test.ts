@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { ExperimentSummary } from '../core/experiment-config';
+import type { ExperimentSummary } from '../contract/experiment-config';
 import { startStudy } from '../cli/study';
 import { PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';

@@ -6,7 +6,7 @@ import { connectWorker, temporalSettings } from '../infra/connection';
 import { defaultRunDir } from '../infra/paths';
 import { describeSandbox } from '../envs/code/sandbox';
 import { createWorkers } from './create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole } from './task-queues';
+import { QUEUE_ROLES, taskQueues, type QueueRole } from '../contract/task-queues';
 
 export function parseQueueRoles(value: string): QueueRole[] {
   const roles = value.split(',').map((s) => s.trim()).filter(Boolean);

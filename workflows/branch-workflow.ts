@@ -6,7 +6,7 @@ import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection } from '../core/branch-decisions';
 import { EnvironmentSession, LLM_RETRY, llmHeartbeatTimeout } from './environment-session';
-import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
+import type { BranchInput, BranchRequest, BranchResult } from '../contract/episode-types';
 
 /**
  * One branch of an episode tree (child workflow `<episodeId>/b<n>`): open the environment and

@@ -4,7 +4,7 @@ import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
-import { SESSION_LOST } from '../core/failure-types';
+import { SESSION_LOST } from '../contract/failure-types';
 
 
 /** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */

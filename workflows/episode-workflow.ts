@@ -3,7 +3,7 @@ import { DEFAULT_TIMEOUTS } from '../core/leafe-settings';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchRecord, type EpisodeTree } from '../core/tree';
 import { branchWorkflow } from './branch-workflow';
-import type { BranchInput, EpisodeInput, QueuedBranch } from './episode-types';
+import type { BranchInput, EpisodeInput, QueuedBranch } from '../contract/episode-types';
 
 /**
  * Explores one task as a tree. Holds the breadth-first queue of branch requests, the budget

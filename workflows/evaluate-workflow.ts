@@ -1,12 +1,12 @@
 import { ApplicationFailure, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvSpec } from '../core/env-spec';
-import type { EvaluationResult } from '../core/experiment-config';
+import type { EvaluationResult } from '../contract/experiment-config';
 import { samplingSettings, type EpisodeTimeouts, type InferenceSettings } from '../core/leafe-settings';
 import { meanPassAtK } from '../core/pass-at-k';
 import { deriveSeed } from '../core/random';
-import type { TaskQueues } from '../workers/task-queues';
+import type { TaskQueues } from '../contract/task-queues';
 import { boundedMap } from './bounded-map';
-import { evaluationProgressQuery } from './evaluate-messages';
+import { evaluationProgressQuery } from '../contract/evaluate-messages';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
 
 export interface EvaluateInput {

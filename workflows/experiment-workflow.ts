@@ -12,13 +12,13 @@ import type { DeployActivities } from '../activities/deploy/deploy-activity';
 import type { DistilActivities, DistilStageResult } from '../activities/distil/distil-activity';
 import type { StoreActivities } from '../activities/store/store-activities';
 import type { TrainActivities, TrainStageResult } from '../activities/train/train-activity';
-import type { EvaluationResult, ExperimentInput, ExperimentState, ExperimentSummary, IterationRecord } from '../core/experiment-config';
+import type { EvaluationResult, ExperimentInput, ExperimentState, ExperimentSummary, IterationRecord } from '../contract/experiment-config';
 import { deriveSeed } from '../core/random';
 import { addUsage, NO_USAGE } from '../core/tree';
 import { boundedMap } from './bounded-map';
 import { evaluateWorkflow } from './evaluate-workflow';
-import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from './experiment-messages';
-import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from './search-attribute-keys';
+import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
+import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
 import { storedEpisodeWorkflow, type EpisodeSummary } from './stored-episode-workflow';
 
 /**

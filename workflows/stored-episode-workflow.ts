@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { StoreActivities } from '../activities/store/store-activities';
 import type { TokenUsage } from '../core/tree';
 import { episodeWorkflow } from './episode-workflow';
-import type { EpisodeInput } from './episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 
 /** What a parent keeps of an episode: the tree itself goes to the artifact store. */
 export interface EpisodeSummary {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DeployConfig } from '../../core/experiment-config';
+import type { DeployConfig } from '../../contract/experiment-config';
 import { apiKeyFor } from '../inference/inference-keys';
 import { isRequestRejected } from '../inference/openai-errors';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { DistilSettings, Method } from '../../core/experiment-config';
+import type { DistilSettings, Method } from '../../contract/experiment-config';
 import { distil, resolveTree, type DistilInput } from '../../core/distil';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';

@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../../infra/artifact-store';
 import type { RequestLimiter } from '../inference/request-limiter';
 import { saveTrajectory, type Trajectory } from './trajectory';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
-import { SESSION_LOST } from '../../core/failure-types';
+import { SESSION_LOST } from '../../contract/failure-types';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { TrainerConfig } from '../../core/experiment-config';
+import type { TrainerConfig } from '../../contract/experiment-config';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { DEFAULT_BASE_SKILL } from '../../sim/sim-server';
 import { ADAPTER_FILE } from '../../sim/sim-trainer';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TakeStepInput, TakeStepResult } from '../../activities/environment/take-step-activity';
-import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../core/experiment-config';
+import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../contract/experiment-config';
 import { createRandom } from '../../core/random';
 import { freePort } from '../../infra/dev-server';
 import { passAtKTable, studySummary } from '../../report/study-summary';
@@ -28,7 +28,7 @@ import { simPoliciesFor } from '../../sim/sim-policies';
 import type { SimStatsSnapshot } from '../../sim/sim-stats';
 import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
-import { taskQueues } from '../../workers/task-queues';
+import { taskQueues } from '../../contract/task-queues';
 import { startDeployment, type DeploymentKind } from './deployments';
 import { sleep, type WorkerProcess } from './processes';
 

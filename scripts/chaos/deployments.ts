@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { freePort } from '../../infra/dev-server';
-import { PER_QUEUE_WORKER_PROCESSES } from '../../workers/task-queues';
+import { PER_QUEUE_WORKER_PROCESSES } from '../../contract/task-queues';
 import { ClusterServerProcess, DevServerProcess, sleep, WorkerProcess } from './processes';
 
 export type DeploymentKind = 'dev' | 'cluster';

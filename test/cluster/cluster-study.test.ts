@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { CLUSTER, clusterDown, clusterRunning, clusterUp } from '../../infra/temporal-cluster';
-import { PER_QUEUE_WORKER_PROCESSES } from '../../workers/task-queues';
+import { PER_QUEUE_WORKER_PROCESSES } from '../../contract/task-queues';
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-cluster-test-'));
 const env = { ...process.env, TEMPORAL_ADDRESS: CLUSTER.frontend, LEAFE_RUN_DIR: runDir, LEAFE_TASK_QUEUE_PREFIX: `cl${process.pid}` };

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { ExperimentSummary } from '../../core/experiment-config';
+import type { ExperimentSummary } from '../../contract/experiment-config';
 import { ensureLocalVllm } from '../../cli/local-vllm';
 import { startStudy, waitForStudy } from '../../cli/study';
 import { freePort } from '../../infra/dev-server';

@@ -12,8 +12,8 @@ import type { EpisodeTree } from '../../core/tree';
 import { providerFor } from '../../envs/registry';
 import { startSimServer, type SimServer, type SimServerOptions } from '../../sim/sim-server';
 import { simPoliciesFor } from '../../sim/sim-policies';
-import type { TaskQueues } from '../../workers/task-queues';
-import type { EpisodeInput } from '../../workflows/episode-types';
+import type { TaskQueues } from '../../contract/task-queues';
+import type { EpisodeInput } from '../../contract/episode-types';
 
 export const HUMANEVAL = HUMANEVAL_FILE;
 export const CODE_ENV: CodeEnvSpec = { kind: 'code', tasks: HUMANEVAL };

@@ -21,7 +21,7 @@ import { historyToJson } from '../../infra/history-json';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { createWorkers } from '../../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../workers/task-queues';
+import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../contract/task-queues';
 import { runEpisode, simInference, startCodeSim } from './episode-runner';
 import { startStudy } from '../../cli/study';
 import { loadSpec } from '../../spec/load-spec';

@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createWorkers, type LeafeWorkers } from '../../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../../workers/task-queues';
+import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../../contract/task-queues';
 
 let runtimeInstalled = false;
 function quietRuntime() {

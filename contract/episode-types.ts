@@ -2,7 +2,7 @@ import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
 import type { Text } from '../core/text';
 import type { BranchRecord } from '../core/tree';
-import type { TaskQueues } from '../workers/task-queues';
+import type { TaskQueues } from './task-queues';
 
 /** Input of one episode: explore one task as a tree. */
 export interface EpisodeInput {

@@ -1,6 +1,6 @@
-import type { EnvSpec } from './env-spec';
-import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from './leafe-settings';
-import type { TaskQueues } from '../workers/task-queues';
+import type { EnvSpec } from '../core/env-spec';
+import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
+import type { TaskQueues } from './task-queues';
 import type { SimSkill } from '../sim/policy';
 
 /**
