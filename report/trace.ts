@@ -12,7 +12,7 @@ import type { BranchRecord, EpisodeTree, ReflectionRecord } from '../core/tree';
 import type { ExperimentSummary } from '../contract/experiment-config';
 import type { ArtifactStore } from '../infra/artifact-store';
 import { PROMPT_COMPLETION_FILE, PROVENANCE_FILE } from '../activities/distil/write-datasets';
-import type { EpisodeSummary } from '../workflows/stored-episode-workflow';
+import type { EpisodeSummary } from '../contract/episode-types';
 
 export interface FoundRecord {
   provenance: RecordProvenance;

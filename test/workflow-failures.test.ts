@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import * as workflows from '../workflows';
-import type { EvaluateInput } from '../workflows/evaluate-workflow';
+import type { EvaluateInput } from '../contract/evaluate-input';
 import { CODE_ENV, simInference } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 

@@ -7,21 +7,8 @@ import { deriveSeed } from '../core/random';
 import type { TaskQueues } from '../contract/task-queues';
 import { boundedMap } from './bounded-map';
 import { evaluationProgressQuery } from '../contract/evaluate-messages';
+import type { EvaluateInput } from '../contract/evaluate-input';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
-
-export interface EvaluateInput {
-  iteration: number;
-  taskIds: string[];
-  samples: number;
-  ks: number[];
-  horizon: number;
-  env: EnvSpec;
-  inference: InferenceSettings;
-  seed: number;
-  queues: TaskQueues;
-  concurrency: number;
-  timeouts?: Partial<EpisodeTimeouts>;
-}
 
 /**
  * Pass@k under a fixed interaction budget: n independent samples per task, no reflection and no

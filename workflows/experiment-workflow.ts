@@ -19,7 +19,8 @@ import { boundedMap } from './bounded-map';
 import { evaluateWorkflow } from './evaluate-workflow';
 import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
 import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
-import { storedEpisodeWorkflow, type EpisodeSummary } from './stored-episode-workflow';
+import { storedEpisodeWorkflow } from './stored-episode-workflow';
+import type { EpisodeSummary } from '../contract/episode-types';
 
 /**
  * One experiment (one method): per iteration evaluate the current model, then (leafe/rft)

@@ -1,19 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { StoreActivities } from '../activities/store/store-activities';
-import type { TokenUsage } from '../core/tree';
 import { episodeWorkflow } from './episode-workflow';
-import type { EpisodeInput } from '../contract/episode-types';
-
-/** What a parent keeps of an episode: the tree itself goes to the artifact store. */
-export interface EpisodeSummary {
-  taskId: string;
-  episodeId: string;
-  success: boolean;
-  budget: { used: number; limit: number; replayed: number };
-  branches: number;
-  usage: TokenUsage;
-  treeRef: string;
-}
+import type { EpisodeInput, EpisodeSummary } from '../contract/episode-types';
 
 /**
  * An episode whose tree is saved to the artifact store; the parent's history holds only the
