@@ -1,10 +1,8 @@
 import { ApplicationFailure, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { EnvSpec } from '../core/env-spec';
 import type { EvaluationResult } from '../contract/experiment-config';
-import { samplingSettings, type EpisodeTimeouts, type InferenceSettings } from '../core/leafe-settings';
+import { samplingSettings } from '../core/leafe-settings';
 import { meanPassAtK } from '../core/pass-at-k';
 import { deriveSeed } from '../core/random';
-import type { TaskQueues } from '../contract/task-queues';
 import { boundedMap } from './bounded-map';
 import { evaluationProgressQuery } from '../contract/evaluate-messages';
 import type { EvaluateInput } from '../contract/evaluate-input';
