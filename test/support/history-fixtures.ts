@@ -102,7 +102,7 @@ export function fixtureProblems(dir = FIXTURE_DIR): string[] {
 export function assertNewFixture(name: FixtureName, dir = FIXTURE_DIR): void {
   const rel = fixturePath(name);
   if (existsSync(path.join(dir, rel)) || readManifest(dir).has(rel)) {
-    throw new Error(`${rel} exists: ${NEVER_RERECORDED} (a workflow change that alters commands adds a patch to workflows/workflow-code-version.ts; a new scenario needs a new name)`);
+    throw new Error(`${rel} exists: ${NEVER_RERECORDED} (the version moves on when a patch is appended to WORKFLOW_PATCHES in workflows/workflow-code-version.ts; another scenario of this version needs its own name)`);
   }
 }
 
