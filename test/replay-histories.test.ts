@@ -1,17 +1,19 @@
-// Recorded histories of every workflow type (test/fixtures/histories, re-recorded by
-// `node --import tsx test/support/record-history.ts`) must replay on the current workflow code:
-// a nondeterministic change fails here before it reaches a running experiment (DESIGN.md §2).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, cpSync, writeFileSync } from 'node:fs';
+// Recorded histories of every workflow type and code version (test/fixtures/histories/<type>/<version>/,
+// added by `node --import tsx test/support/record-history.ts <scenario>`, never re-recorded) must
+// replay on the current workflow code: a nondeterministic change fails here before it reaches a
+// running experiment (DESIGN.md §2, docs/versioning.md).
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, cpSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../infra/paths';
-import { FIXTURE_DIR, historyFromJson, type HistoryFixture } from './support/record-history';
+import { listFixtureFiles, readFixture, type HistoryFixture } from './support/history-fixtures';
+import { cancelledBranchProblem, historyFromJson } from './support/record-history';
 
-const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).sort();
-const fixtures = new Map<string, HistoryFixture>(files.map((f) => [f, JSON.parse(readFileSync(path.join(FIXTURE_DIR, f), 'utf8')) as HistoryFixture]));
+const files = listFixtureFiles();
+const fixtures = new Map<string, HistoryFixture>(files.map((f) => [f, readFixture(f)]));
 
 beforeAll(() => {
   try {
@@ -49,6 +51,12 @@ test('both sides of patched(\'take-step\') are recorded: branches from before it
   expect(after.length).toBeGreaterThanOrEqual(1);
   for (const f of before) expect([...activityTypes(f)].sort()).toEqual(expect.arrayContaining(['act', 'openEnvironment', 'stepEnvironment']));
   for (const f of after) for (const type of ['act', 'reflect', 'stepEnvironment']) expect(activityTypes(f).has(type), `${f.workflowId} ${type}`).toBe(false);
+});
+
+test('a branch cancelled mid-step under patched(\'close-session-on-cancel\') is recorded: the marker, then closeEnvironment after the cancel request', () => {
+  const branches = [...fixtures.entries()].filter(([, f]) => f.workflowType === 'branchWorkflow');
+  const cancelled = branches.filter(([, f]) => cancelledBranchProblem(historyFromJson(f.history)) === null).map(([file]) => file);
+  expect(cancelled).toContain('branchWorkflow/v2-close-session-on-cancel/cancelled-mid-step.json');
 });
 
 describe('replay on the current workflow code', () => {

@@ -1,42 +1,38 @@
-// (Re)records the workflow histories replayed by test/replay-histories.test.ts:
+// Records workflow histories for test/replay-histories.test.ts and ADDS them as fixtures:
 //
-//   node --import tsx test/support/record-history.ts [outDir]    (exploration workflows)
-//   node --import tsx test/support/record-history.ts --experiment (experiment-level workflows)
+//   node --import tsx test/support/record-history.ts <scenario>... [--dir <fixture dir>]
 //
-// Starts its own dev server, simulator and in-process workers, runs a pingWorkflow and a small
-// seeded HumanEval episode whose tree has a branch with a replayed prefix, and writes one JSON
-// fixture per workflow type: { workflowType, workflowId, recordedAt, history }, where history is
-// proto3 JSON (what the SDK's historyToJSON writes and historyFromJSON reads). Re-record only when a workflow
-// change is intentional AND guarded by `patched()` or a new workflow type: the old fixtures are
-// what keeps running experiments replayable.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// scenarios: exploration (ping, a seeded HumanEval episode, its root branch and a branch that
+// replays a prefix), experiment (both runs of experimentWorkflow around continue-as-new, an
+// evaluateWorkflow, a storedEpisodeWorkflow), cancelled-branch (a branch cancelled mid-step).
+// Each history goes to <dir>/<workflowType>/<WORKFLOW_CODE_VERSION>/<scenario>.json with its line
+// in SHA256SUMS (test/support/history-fixtures.ts). An existing fixture is never overwritten: the
+// recorder refuses before it starts. Fixtures of older code versions stay, and keep proving that
+// histories of running workflows replay (docs/versioning.md).
+//
+// Each scenario starts its own dev server, simulator and in-process workers. The history is
+// proto3 JSON (what the SDK's historyToJSON writes and historyFromJSON reads).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { EpisodeTree } from '../../core/tree';
 import { startDevServer } from '../../infra/dev-server';
 import { historyToJson } from '../../infra/history-json';
-import { PROJECT_ROOT } from '../../infra/paths';
 import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { createWorkers } from '../../workers/create-workers';
 import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../contract/task-queues';
-import { runEpisode, simInference, startCodeSim } from './episode-runner';
+import { WORKFLOW_CODE_VERSION } from '../../workflows/workflow-code-version';
+import { runEpisode, simInference, sleep, startCodeSim, startEpisode } from './episode-runner';
+import { addFixture, assertNewFixture, FIXTURE_DIR, type FixtureName, type HistoryFixture } from './history-fixtures';
 import { startStudy } from '../../cli/study';
 import { loadSpec } from '../../spec/load-spec';
 import { startSimServer } from '../../sim/sim-server';
 import { simPoliciesFor } from '../../sim/sim-policies';
-
-export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
-
-export interface HistoryFixture {
-  workflowType: string;
-  workflowId: string;
-  recordedAt: string;
-  /** proto3 JSON of the History (historyToJSON format). */
-  history: unknown;
-}
 
 /** The recorded episode: interval reflections, so a branch replays a multi-step prefix. */
 export const FIXTURE_EPISODE = {
@@ -50,8 +46,22 @@ export const FIXTURE_EPISODE = {
 // this install by duplicated protobufjs copies; test/replay-histories.test.ts tracks that).
 export { historyFromJson, historyToJson } from '../../infra/history-json';
 
-function fixture(workflowType: string, workflowId: string, history: History): HistoryFixture {
-  return { workflowType, workflowId, recordedAt: new Date().toISOString(), history: historyToJson(history) };
+/** One recorded history and the name it is added under. */
+interface Recorded {
+  name: FixtureName;
+  fixture: HistoryFixture;
+}
+
+/** A scenario: the fixtures it adds (known before recording, so existing ones are refused first) and how to record them. */
+interface Scenario {
+  adds: FixtureName[];
+  record(): Promise<Recorded[]>;
+}
+
+const named = (workflowType: string, scenario: string): FixtureName => ({ workflowType, version: WORKFLOW_CODE_VERSION, scenario });
+
+function recorded(name: FixtureName, workflowId: string, history: History): Recorded {
+  return { name, fixture: { workflowType: name.workflowType, workflowId, recordedAt: new Date().toISOString(), history: historyToJson(history) } };
 }
 
 interface RecordingRuntime {
@@ -89,15 +99,26 @@ async function withRecordingRuntime<T>(name: string, fn: (rt: RecordingRuntime) 
   }
 }
 
-export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
+const EXPLORATION = {
+  ping: named('pingWorkflow', 'ping'),
+  episode: named('episodeWorkflow', 'humaneval-with-branches'),
+  root: named('branchWorkflow', 'root'),
+  replayedPrefix: named('branchWorkflow', 'replayed-prefix'),
+};
+
+/**
+ * A pingWorkflow and a small seeded HumanEval episode: the episode, its root branch (interval
+ * reflections) and the branch with the longest replayed prefix (open + replay a₁..a_{τ-1}).
+ */
+async function recordExploration(): Promise<Recorded[]> {
   return withRecordingRuntime('record', async ({ client, queues }) => {
     const sim = await startCodeSim({ seed: FIXTURE_EPISODE.simSeed });
     try {
-      const fixtures: Array<[string, HistoryFixture]> = [];
+      const out: Recorded[] = [];
 
       const pingId = 'fixture-ping';
       await client.workflow.execute('pingWorkflow', { taskQueue: queues.workflows, workflowId: pingId, args: [{ message: 'hello', activityQueue: queues.llm }] });
-      fixtures.push(['ping-workflow.json', fixture('pingWorkflow', pingId, await client.workflow.getHandle(pingId).fetchHistory())]);
+      out.push(recorded(EXPLORATION.ping, pingId, await client.workflow.getHandle(pingId).fetchHistory()));
 
       const episodeId = 'fixture-episode';
       const tree: EpisodeTree = await runEpisode({
@@ -109,41 +130,36 @@ export async function recordHistories(outDir = FIXTURE_DIR): Promise<string[]> {
         inference: simInference(sim.url),
         leafe: FIXTURE_EPISODE.leafe,
       });
-      fixtures.push(['episode-workflow.json', fixture('episodeWorkflow', episodeId, await client.workflow.getHandle(episodeId).fetchHistory())]);
-      // Two branch histories: the root (one takeStep per step, interval reflections) and the branch
-      // with the longest replayed prefix (open + replay a₁..a_{τ-1}). branch-root-workflow.json and
-      // branch-workflow.json are the same two recorded before `patched('take-step')` (act, then
-      // stepEnvironment, then reflect as separate activities): kept so that path still replays.
+      out.push(recorded(EXPLORATION.episode, episodeId, await client.workflow.getHandle(episodeId).fetchHistory()));
       const root = tree.branches[0];
       const branch = [...tree.branches].sort((a, b) => b.replayedSteps - a.replayedSteps)[0];
       if (root.reflections.length === 0) process.stderr.write(`record-history: warning: the root of ${episodeId} made no reflection\n`);
       if (branch.replayedSteps === 0) process.stderr.write(`record-history: warning: no branch of ${episodeId} replayed a prefix\n`);
-      fixtures.push(['branch-root-take-step.json', fixture('branchWorkflow', root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory())]);
-      fixtures.push(['branch-take-step.json', fixture('branchWorkflow', branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory())]);
-
-      mkdirSync(outDir, { recursive: true });
-      const written: string[] = [];
-      for (const [name, f] of fixtures) {
-        const file = path.join(outDir, name);
-        writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
-        written.push(file);
-      }
+      out.push(recorded(EXPLORATION.root, root.workflowId, await client.workflow.getHandle(root.workflowId).fetchHistory()));
+      out.push(recorded(EXPLORATION.replayedPrefix, branch.workflowId, await client.workflow.getHandle(branch.workflowId).fetchHistory()));
       process.stderr.write(
         `record-history: episode ${episodeId}: ${tree.branches.length} branches, budget ${tree.budget.used}/${tree.budget.limit}; root ${root.reflections.length} reflections; branch fixture ${branch.id} (replayed ${branch.replayedSteps})\n`,
       );
-      return written;
+      return out;
     } finally {
       await sim.close();
     }
   });
 }
 
+const EXPERIMENT = {
+  firstRun: named('experimentWorkflow', 'first-run'),
+  lastRun: named('experimentWorkflow', 'last-run'),
+  evaluate: named('evaluateWorkflow', 'evaluate'),
+  explore: named('storedEpisodeWorkflow', 'explore'),
+};
+
 /**
  * Records the experiment-level workflow types from one tiny simulator experiment (leafe, 1
  * iteration, generated Sokoban levels): both runs of experimentWorkflow (the one that ends in
  * continue-as-new and the final one), an evaluateWorkflow and a storedEpisodeWorkflow.
  */
-export async function recordExperimentHistories(outDir = FIXTURE_DIR): Promise<string[]> {
+async function recordExperiment(): Promise<Recorded[]> {
   return withRecordingRuntime('record-exp', async ({ client, queues, dir, runDir }) => {
     const specFile = path.join(dir, 'spec.json');
     writeFileSync(
@@ -172,36 +188,113 @@ export async function recordExperimentHistories(outDir = FIXTURE_DIR): Promise<s
       const description = await handle.describe();
       const firstRunId = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
       const experimentId = handle.workflowId;
-      const fixtures: Array<[string, HistoryFixture]> = [
-        ['experiment-workflow-first-run.json', fixture('experimentWorkflow', experimentId, await client.workflow.getHandle(experimentId, firstRunId).fetchHistory())],
-        ['experiment-workflow-last-run.json', fixture('experimentWorkflow', experimentId, await handle.fetchHistory())],
-        ['evaluate-workflow.json', fixture('evaluateWorkflow', `${experimentId}/it0/evaluate`, await client.workflow.getHandle(`${experimentId}/it0/evaluate`).fetchHistory())],
-      ];
+      const evaluateId = `${experimentId}/it0/evaluate`;
       const exploreId = `${experimentId}/it0/explore/${loaded.config.trainTasks[0]}`;
-      fixtures.push(['stored-episode-workflow.json', fixture('storedEpisodeWorkflow', exploreId, await client.workflow.getHandle(exploreId).fetchHistory())]);
-      mkdirSync(outDir, { recursive: true });
-      return fixtures.map(([name, f]) => {
-        const file = path.join(outDir, name);
-        writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`);
-        return file;
-      });
+      return [
+        recorded(EXPERIMENT.firstRun, experimentId, await client.workflow.getHandle(experimentId, firstRunId).fetchHistory()),
+        recorded(EXPERIMENT.lastRun, experimentId, await handle.fetchHistory()),
+        recorded(EXPERIMENT.evaluate, evaluateId, await client.workflow.getHandle(evaluateId).fetchHistory()),
+        recorded(EXPERIMENT.explore, exploreId, await client.workflow.getHandle(exploreId).fetchHistory()),
+      ];
     } finally {
       await sim.close();
     }
   });
 }
 
-if (require.main === module && process.argv[2] === '--experiment') {
-  // Only the experiment-level fixtures (keeps the older exploration fixtures as they were).
-  recordExperimentHistories().then(
-    (files) => process.stdout.write(`${files.join('\n')}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-} else if (require.main === module) {
-  recordHistories(process.argv[2] ? path.resolve(process.argv[2]) : undefined).then(
+
+const CANCELLED_BRANCH = named('branchWorkflow', 'cancelled-mid-step');
+
+/** How long the simulator takes to answer: the window in which the root's second step is in flight. */
+const ANSWER_MS = 3_000;
+
+/**
+ * FIXTURE_EPISODE cancelled while its root branch waits for the model in its second step (the
+ * session its first step opened is open): the root's history has the close-session-on-cancel
+ * marker, the cancel request, and the closeEnvironment it schedules after that.
+ */
+async function recordCancelledBranch(): Promise<Recorded[]> {
+  return withRecordingRuntime('record-cancel', async ({ client, queues }) => {
+    const sim = await startCodeSim({ seed: FIXTURE_EPISODE.simSeed, latency: { meanMs: ANSWER_MS, distribution: 'fixed' } });
+    try {
+      const episodeId = 'fixture-cancel';
+      const episode = await startEpisode({ client, queues, workflowId: episodeId, taskId: FIXTURE_EPISODE.taskId, seed: FIXTURE_EPISODE.seed, inference: simInference(sim.url), leafe: FIXTURE_EPISODE.leafe });
+      const root = client.workflow.getHandle(`${episodeId}/b0`);
+      // The root's first activity (open + step 1) has completed: step 2 is asking the model.
+      const deadline = Date.now() + 120_000;
+      while (completedActivities(await root.fetchHistory().catch(() => null)) < 1) {
+        if (Date.now() > deadline) throw new Error(`record-history: ${root.workflowId} did not complete its first step within 120 s`);
+        await sleep(100);
+      }
+      await episode.cancel();
+      const err = await episode.result().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw new Error(`record-history: ${episodeId} was not cancelled: ${String(err)}`);
+      const history = await root.fetchHistory();
+      const problem = cancelledBranchProblem(history);
+      if (problem) throw new Error(`record-history: ${root.workflowId}: ${problem}`);
+      return [recorded(CANCELLED_BRANCH, root.workflowId, history)];
+    } finally {
+      await sim.close();
+    }
+  });
+}
+
+function completedActivities(history: History | null): number {
+  return (history?.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
+}
+
+/** Patch ids of the patch markers in a history, in order. */
+export function patchMarkers(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<{ id: string }>(payload).id] : [];
+  });
+}
+
+/**
+ * Why a branch history does not show the close-session-on-cancel path (null when it does): it
+ * must have the marker, end cancelled, and schedule closeEnvironment after the cancel request.
+ */
+export function cancelledBranchProblem(history: History): string | null {
+  const events = history.events ?? [];
+  if (!patchMarkers(history).includes('close-session-on-cancel')) return 'no close-session-on-cancel marker';
+  const cancelAt = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+  if (cancelAt < 0) return 'no cancel request';
+  if (!events[events.length - 1]?.workflowExecutionCanceledEventAttributes) return 'it did not end cancelled';
+  const closes = events.slice(cancelAt).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'closeEnvironment');
+  return closes.length === 1 ? null : `${closes.length} closeEnvironment scheduled after the cancel request, expected 1`;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  exploration: { adds: Object.values(EXPLORATION), record: recordExploration },
+  experiment: { adds: Object.values(EXPERIMENT), record: recordExperiment },
+  'cancelled-branch': { adds: [CANCELLED_BRANCH], record: recordCancelledBranch },
+};
+
+/** Records the named scenarios and adds their fixtures to `dir`; refuses, before recording, if any exists. */
+export async function recordScenarios(names: string[], dir = FIXTURE_DIR): Promise<string[]> {
+  const scenarios = names.map((n) => {
+    const s = SCENARIOS[n];
+    if (!s) throw new Error(`unknown scenario ${JSON.stringify(n)}: one of ${Object.keys(SCENARIOS).join(', ')}`);
+    return s;
+  });
+  for (const s of scenarios) for (const name of s.adds) assertNewFixture(name, dir);
+  const files: string[] = [];
+  for (const s of scenarios) for (const r of await s.record()) files.push(addFixture(r.name, r.fixture, dir));
+  return files;
+}
+
+if (require.main === module) {
+  const { values, positionals } = parseArgs({ options: { dir: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length === 0) {
+    process.stderr.write(`usage: node --import tsx test/support/record-history.ts <${Object.keys(SCENARIOS).join('|')}>... [--dir <fixture dir>]\n`);
+    process.exit(2);
+  }
+  recordScenarios(positionals, values.dir ? path.resolve(values.dir) : undefined).then(
     (files) => process.stdout.write(`${files.join('\n')}\n`),
     (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
