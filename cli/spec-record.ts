@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, specDifferences } from '../contract/experiment-fingerprint';
-import { safeFileName, writeFileAtomic } from '../infra/atomic-file';
+import { writeFileAtomic } from '../infra/atomic-file';
+import { hasStageResultsUnder, stagesDir } from '../infra/stage-files';
+import { experimentKeyPrefix } from '../contract/stage-keys';
 
 /**
  * `<runDir>/experiments/<id>/spec.json`: the result-defining spec an experiment id was first run
@@ -32,12 +34,6 @@ async function readRecord(file: string): Promise<SpecRecord | null> {
 }
 
 /** Stage results recorded for this experiment id (activities/store/store-activities.ts names them). */
-async function hasStageResults(runDir: string, experimentId: string): Promise<boolean> {
-  const prefix = safeFileName(`${experimentId}/it`);
-  const files = await readdir(path.join(runDir, 'stages')).catch(() => [] as string[]);
-  return files.some((f) => f.startsWith(prefix));
-}
-
 /**
  * Checks that `wanted` may run in `runDir`: refused (nothing is started or written) when any of
  * their ids was run with a different spec, naming the id and what differs. Then records the
@@ -53,8 +49,8 @@ export async function claimExperimentIds(runDir: string, studyId: string, wanted
     const recorded = await readRecord(file);
     if (!recorded) {
       fresh.push(w);
-      if (await hasStageResults(runDir, w.experimentId)) {
-        warnings.push(`experiment ${w.experimentId} has stage results in ${path.join(runDir, 'stages')} from a run that recorded no spec; they are reused as they are (their spec cannot be checked)`);
+      if (await hasStageResultsUnder(runDir, experimentKeyPrefix(w.experimentId))) {
+        warnings.push(`experiment ${w.experimentId} has stage results in ${stagesDir(runDir)} from a run that recorded no spec; they are reused as they are (their spec cannot be checked)`);
       }
     } else if (recorded.sha256 !== w.sha256) {
       const diff = specDifferences(recorded.spec, w.spec);

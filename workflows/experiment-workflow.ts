@@ -21,6 +21,7 @@ import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type Expe
 import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
 import type { EpisodeSummary } from '../contract/episode-types';
+import { stageKey } from '../contract/stage-keys';
 
 /**
  * One experiment (one method): per iteration evaluate the current model, then (leafe/rft)
@@ -63,7 +64,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   });
   const deployer = proxyActivities<DeployActivities>({ taskQueue: queues.llm, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } });
 
-  const key = (stage: string) => `${experimentId}/it${it}/${stage}`;
+  const key = (stage: string) => stageKey(experimentId, it, stage);
   /** Runs a stage once: a recorded result is reused, a new one is recorded. */
   async function stage<T>(name: string, run: () => Promise<T>): Promise<T> {
     status.stage = name;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
-import { safeFileName, writeFileAtomic } from '../../infra/atomic-file';
+import { writeFileAtomic } from '../../infra/atomic-file';
+import { stageResultFile } from '../../infra/stage-files';
 
 /**
  * Small activities the orchestration worker runs against the run directory: trees and stage
@@ -10,7 +11,7 @@ import { safeFileName, writeFileAtomic } from '../../infra/atomic-file';
  * instead of redoing the work.
  */
 export function createStoreActivities(deps: { store: ArtifactStore; runDir: string }) {
-  const stageFile = (key: string) => path.join(deps.runDir, 'stages', `${safeFileName(key)}.json`);
+  const stageFile = (key: string) => stageResultFile(deps.runDir, key);
   return {
     async saveTree(tree: EpisodeTree): Promise<string> {
       return deps.store.put(JSON.stringify(tree));
