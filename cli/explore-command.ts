@@ -4,6 +4,7 @@ import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../contract/episode-types';
+import type { WorkflowTypes } from '../contract/workflow-types';
 import { checkInferenceServer } from '../activities/inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
@@ -81,7 +82,7 @@ export function registerExploreCommand(program: Command): void {
           const workflowId = `${runId}/${taskId}`;
           running.add(workflowId);
           const tree: EpisodeTree = await runtime.client.workflow
-            .execute('episodeWorkflow', { taskQueue: runtime.queues.workflows, workflowId, args: [input] })
+            .execute<WorkflowTypes['episodeWorkflow']>('episodeWorkflow', { taskQueue: runtime.queues.workflows, workflowId, args: [input] })
             .finally(() => running.delete(workflowId));
           if (!opts.json) process.stdout.write(`${renderTreeText(tree)}\n\n`);
           return tree;

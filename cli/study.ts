@@ -14,6 +14,7 @@ import type { StudySummary } from '../report/study-summary';
 import type { TaskQueues } from '../contract/task-queues';
 import { withEvaluationProgress } from './evaluation-progress';
 import { statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
+import type { WorkflowTypes } from '../contract/workflow-types';
 import { ExperimentIdKey, MethodKey } from '../contract/search-attribute-keys';
 import { claimExperimentIds, specRecord } from './spec-record';
 
@@ -50,7 +51,7 @@ export async function startStudy(client: Client, loaded: LoadedSpec, queues: Tas
     const experimentId = idOf(method);
     const input: ExperimentInput = { experimentId, method, config, queues };
     const handle = await client.workflow
-      .start('experimentWorkflow', {
+      .start<WorkflowTypes['experimentWorkflow']>('experimentWorkflow', {
         taskQueue: queues.workflows,
         workflowId: experimentId,
         args: [input],

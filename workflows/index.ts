@@ -6,7 +6,10 @@ import { experimentWorkflow } from './experiment-workflow';
 import { failOnError } from './fail-on-error';
 import { pingWorkflow } from './ping-workflow';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
+import type { WorkflowTypes } from '../contract/workflow-types';
 
-for (const workflow of [pingWorkflow, episodeWorkflow, branchWorkflow, storedEpisodeWorkflow, evaluateWorkflow, experimentWorkflow]) failOnError(workflow);
+// The signatures clients start them with (contract/workflow-types.ts) are these workflows' own.
+const registered: WorkflowTypes = { pingWorkflow, episodeWorkflow, branchWorkflow, storedEpisodeWorkflow, evaluateWorkflow, experimentWorkflow };
+for (const workflow of Object.values(registered)) failOnError(workflow);
 
 export { pingWorkflow, episodeWorkflow, branchWorkflow, storedEpisodeWorkflow, evaluateWorkflow, experimentWorkflow };

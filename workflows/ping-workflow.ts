@@ -1,8 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { PingActivities } from '../activities/ping-activities';
+import type { PingInput } from '../contract/workflow-types';
 
 /** A round trip through a workflow and an activity: the smallest proof that workers serve. */
-export async function pingWorkflow(input: { message: string; activityQueue: string }): Promise<string> {
+export async function pingWorkflow(input: PingInput): Promise<string> {
   const { ping } = proxyActivities<PingActivities>({ taskQueue: input.activityQueue, startToCloseTimeout: '10s' });
   return ping(input.message);
 }
