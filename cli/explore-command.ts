@@ -4,7 +4,7 @@ import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../workflows/episode-types';
-import { checkInferenceServer } from '../activities/inference/server-check';
+import { checkInferenceServer } from '../inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
 import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';

@@ -1,19 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { StoreActivities } from '../activities/store/store-activities';
-import type { TokenUsage } from '../core/tree';
+import type { EpisodeSummary } from '../contract/episode-summary';
+import type { StoreActivities } from '../contract/store-activities';
 import { episodeWorkflow } from './episode-workflow';
 import type { EpisodeInput } from './episode-types';
-
-/** What a parent keeps of an episode: the tree itself goes to the artifact store. */
-export interface EpisodeSummary {
-  taskId: string;
-  episodeId: string;
-  success: boolean;
-  budget: { used: number; limit: number; replayed: number };
-  branches: number;
-  usage: TokenUsage;
-  treeRef: string;
-}
 
 /**
  * An episode whose tree is saved to the artifact store; the parent's history holds only the
