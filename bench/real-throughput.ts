@@ -236,7 +236,7 @@ interface ReplayRequest {
   journalled: string;
 }
 
-/** The exact request leafe sent for each journal entry (activities/inference/inference-client.ts). */
+/** The exact request leafe sent for each journal entry (inference/inference-client.ts). */
 async function rebuildRequests(runDir: string, entries: JournalEntry[], s: InferenceSettings): Promise<ReplayRequest[]> {
   const store = ArtifactStore.forRunDir(runDir);
   const out: ReplayRequest[] = [];
