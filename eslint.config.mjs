@@ -26,7 +26,9 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O modules (use an activity).' })),
         patterns: [
-          { group: ['../activities/*', '../infra/*', '../envs/*', '../sim/*', '../cli/*', '../workers/*'], message: 'Workflows import only workflows/ and core/ (pure logic). Activities are referenced by type only.', allowTypeImports: true },
+          { regex: '^\\.\\./(?!core/|contract/|workers/)', message: 'Workflows import only workflows/, contract/ and core/: activities are proxied through their contract/ interfaces.' },
+          // Task queue names stay in workers/ until the contract layer holds them (issue 15).
+          { regex: '^\\.\\./workers/', message: 'Workflows import only workflows/, contract/ and core/.', allowTypeImports: true },
         ],
       }],
     },
@@ -37,10 +39,20 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...ioModules, '@temporalio/workflow'].map((name) => ({ name, message: 'core/ is the pure domain: no Node built-ins, I/O modules or Temporal.' })),
         patterns: [
-          // Type-only imports from workers/ and sim/ remain until the contract layer exists (issue 15).
+          // Type-only imports from workers/ remain until the contract layer exists (issue 15).
           { group: ['../*', '!../core'], message: 'core/ imports only core/ (the pure domain is the bottom layer).', allowTypeImports: true },
         ],
       }],
     },
+  },
+  // Activities get their adapters injected by the worker construction: they import only core/,
+  // contract/ and the Node file helpers in infra/ (and each other, within activities/).
+  {
+    files: ['activities/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!core/|contract/|infra/)', message: 'Activities import only core/, contract/ and infra/ file helpers: adapters (envs, inference client, trainer runner) are injected by workers/activities-for-role.ts.' }] }] },
+  },
+  {
+    files: ['activities/*/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./\\.\\./(?!core/|contract/|infra/)', message: 'Activities import only core/, contract/ and infra/ file helpers: adapters (envs, inference client, trainer runner) are injected by workers/activities-for-role.ts.' }] }] },
   },
 );
