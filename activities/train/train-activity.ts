@@ -15,6 +15,8 @@ export function createTrainActivities(deps: { runDir: string; runTrainer: Traine
       const ctx = Context.current();
       const outputDir = path.join(deps.runDir, input.outputDir);
       const trainer = input.trainer;
+      // Experiments started before the simulated trainer became a command trainer ask for `kind: sim`.
+      if (trainer.kind !== 'command') throw ApplicationFailure.nonRetryable(`trainer.kind ${JSON.stringify(trainer.kind)}: expected a command trainer (the simulated trainer is one since spec/sim-trainer.ts); start the experiment again`, 'TrainerConfigError');
       const hyper = Object.fromEntries(Object.entries(trainer.hyperparameters).map(([k, v]) => [k, String(v)]));
       const placeholders: Record<string, string> = {
         ...hyper,
