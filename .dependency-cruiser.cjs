@@ -50,6 +50,13 @@ module.exports = {
       to: { path: '^[^/]+/', pathNot: `${anyFolder}|^node_modules/`, dependencyTypesNot: ['core'] },
     },
     {
+      name: 'no-unplaced-module',
+      comment: 'every project module lives in a folder of the layer map (.dependency-cruiser.cjs)',
+      severity: 'error',
+      from: { pathNot: `${anyFolder}|^[^/]+$` },
+      to: {},
+    },
+    {
       name: 'no-cycle',
       comment: 'modules that import each other, directly or around a circle, cannot be understood or changed one at a time',
       severity: 'error',
@@ -59,7 +66,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(test/fixtures|python|node_modules)/' },
+    exclude: { path: '^(test/fixtures|python|node_modules|\.leafe|deploy|docs|examples|bin)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     moduleSystems: ['es6', 'cjs'],

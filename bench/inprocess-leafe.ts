@@ -18,11 +18,12 @@
  */
 import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection, type BranchAsking, type ReflectionPlan, type StepAsk } from '../core/branch-decisions';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome, TakeStepInput, TakeStepResult } from '../contract/environment-activities';
 import { createEnvironmentActivities } from '../activities/environment/environment-activities';
-import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
-import type { ActInput, InferenceActivities, ReflectInput, ReflectResult } from '../activities/inference/inference-activities';
+import type { ActInput, InferenceActivities, ReflectInput, ReflectResult } from '../contract/inference-activities';
 import { createInferenceActivities } from '../activities/inference/inference-activities';
+import { providerFor } from '../envs/registry';
+import { createInferenceClient } from '../inference/inference-client';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type BranchRecord, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
@@ -37,8 +38,8 @@ export interface InProcessActivities {
 export function createInProcessActivities(runDir: string): InProcessActivities {
   const store = ArtifactStore.forRunDir(runDir);
   return {
-    env: createEnvironmentActivities({ store, sessionQueue: 'in-process', journal: CompletionJournal.forRunDir(runDir) }),
-    llm: createInferenceActivities({ store }),
+    env: createEnvironmentActivities({ store, sessionQueue: 'in-process', journal: CompletionJournal.forRunDir(runDir), providers: providerFor, inference: createInferenceClient() }),
+    llm: createInferenceActivities({ store, client: createInferenceClient() }),
   };
 }
 

@@ -48,9 +48,10 @@ import { DEFAULT_LEAFE_SETTINGS, type InferenceSettings, type LeafeSettings } fr
 import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import { deriveSeed } from '../core/random';
 import type { EpisodeTree } from '../core/tree';
-import { loadTrajectory, toAgentContext } from '../activities/environment/trajectory';
+import { loadTrajectory } from '../activities/environment/trajectory';
+import { toAgentContext } from '../core/trajectory';
 import type { CompletionKey } from '../activities/inference/completion-journal';
-import { REFLECTION_FORMAT } from '../activities/inference/inference-client';
+import { REFLECTION_FORMAT } from '../inference/inference-client';
 import { startLocalRuntime, type LocalRuntime } from '../cli/local-runtime';
 import { providerFor } from '../envs/registry';
 import { ArtifactStore } from '../infra/artifact-store';
@@ -235,7 +236,7 @@ interface ReplayRequest {
   journalled: string;
 }
 
-/** The exact request leafe sent for each journal entry (activities/inference/inference-client.ts). */
+/** The exact request leafe sent for each journal entry (inference/inference-client.ts). */
 async function rebuildRequests(runDir: string, entries: JournalEntry[], s: InferenceSettings): Promise<ReplayRequest[]> {
   const store = ArtifactStore.forRunDir(runDir);
   const out: ReplayRequest[] = [];

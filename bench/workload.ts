@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
-import type { ActInput, ReflectInput } from '../activities/inference/inference-activities';
-import { loadTrajectory, toAgentContext } from '../activities/environment/trajectory';
+import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
+import type { ActInput, ReflectInput } from '../contract/inference-activities';
+import { loadTrajectory } from '../activities/environment/trajectory';
+import { toAgentContext } from '../core/trajectory';
 import type { SokobanEnvSpec } from '../core/env-spec';
 import { DEFAULT_SAMPLING, type InferenceSettings, type LeafeSettings } from '../core/leafe-settings';
 import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';

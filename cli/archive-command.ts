@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { archiveExperiment } from '../activities/store/archive-activity';
+import { archiveExperiment } from './archive-experiment';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
 
 /** `leafe archive <id>`: exports every workflow history of an experiment as JSON into the run directory. */

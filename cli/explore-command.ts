@@ -5,7 +5,7 @@ import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../contract/episode-types';
 import type { WorkflowTypes } from '../contract/workflow-types';
-import { checkInferenceServer } from '../activities/inference/server-check';
+import { checkInferenceServer } from '../inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
 import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ARCHIVE_INDEX_FILE, archiveDirOf } from '../activities/store/archive-activity';
+import { ARCHIVE_INDEX_FILE, archiveDirOf } from '../infra/archive-layout';
 import { stageTimings, type StageTiming } from '../report/stage-timings';
 import type { ExperimentSummary } from '../contract/experiment-config';
 import { defaultRunDir } from '../infra/paths';

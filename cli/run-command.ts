@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
 import { passAtKTable } from '../report/study-summary';
 import type { QueueRole } from '../contract/task-queues';
-import { checkInferenceServer } from '../activities/inference/server-check';
+import { checkInferenceServer } from '../inference/server-check';
 import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';
 import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
 import { ensureLocalVllm } from './local-vllm';

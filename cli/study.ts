@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { ExperimentInput, ExperimentSummary, Method } from '../contract/experiment-config';
-import { archiveExperiment } from '../activities/store/archive-activity';
+import { archiveExperiment } from './archive-experiment';
 import { resultDefiningSpec } from '../contract/experiment-fingerprint';
 import type { LoadedSpec } from '../spec/load-spec';
 import { withSimulator } from '../spec/load-spec';
@@ -37,7 +37,7 @@ export function experimentLink(uiUrl: string | null, namespace: string, workflow
  */
 export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, WorkflowHandle> }> {
   const config = simUrl ? withSimulator(loaded.config, simUrl) : loaded.config;
-  const spec = resultDefiningSpec(loaded.config, loaded.simulator.enabled ? loaded.simulator : null);
+  const spec = resultDefiningSpec(loaded.config, loaded.simulator.enabled ? loaded.simulator : null, loaded.trainerIdentity);
   const idOf = (method: Method) => `${studyId}-${method}`;
   const warnings = await claimExperimentIds(
     config.runDir,

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import { renderTreeHtml } from '../report/tree-html';
-import type { EpisodeSummary } from '../contract/episode-types';
+import type { EpisodeSummary } from '../contract/episode-summary';
 import { addInspectionOptions, withInspection, type InspectionFlags } from './inspection-options';
 import { renderTreeText, treeSummary } from './render-tree';
 

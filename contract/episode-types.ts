@@ -1,7 +1,7 @@
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
 import type { Text } from '../core/text';
-import type { BranchRecord, TokenUsage } from '../core/tree';
+import type { BranchRecord } from '../core/tree';
 import type { TaskQueues } from './task-queues';
 
 /** Input of one episode: explore one task as a tree. */
@@ -64,15 +64,4 @@ export interface BranchResult {
   requests: BranchRequest[];
   initialObservation: Text;
   instructions: Text;
-}
-
-/** What a parent keeps of an episode: the tree itself goes to the artifact store. */
-export interface EpisodeSummary {
-  taskId: string;
-  episodeId: string;
-  success: boolean;
-  budget: { used: number; limit: number; replayed: number };
-  branches: number;
-  usage: TokenUsage;
-  treeRef: string;
 }

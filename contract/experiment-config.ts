@@ -1,7 +1,6 @@
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
 import type { TaskQueues } from './task-queues';
-import type { SimSkill } from '../sim/policy';
 
 /**
  * A validated, fully resolved experiment (what the CLI hands to `experimentWorkflow`): task ids
@@ -18,18 +17,16 @@ export interface DistilSettings {
   beta: number;
 }
 
-export type TrainerConfig =
-  | {
-      kind: 'command';
-      /** argv template with {{placeholders}} (see docs/trainers.md). */
-      command: string[];
-      baseModel: string;
-      hyperparameters: Record<string, string | number>;
-      env?: Record<string, string>;
-      cwd?: string;
-    }
-  /** The simulated trainer; `baseSkill` is the simulator base model's skill (what iteration 0 starts from). */
-  | { kind: 'sim'; epochs: number; stepsPerEpoch: number; stepMs: number; baseSkill?: SimSkill };
+/** A trainer command; the simulated trainer is one too (spec/sim-trainer.ts builds it). */
+export interface TrainerConfig {
+  kind: 'command';
+  /** argv template with {{placeholders}} (see docs/trainers.md). */
+  command: string[];
+  baseModel: string;
+  hyperparameters: Record<string, string | number>;
+  env?: Record<string, string>;
+  cwd?: string;
+}
 
 export type DeployConfig =
   /** Hot-load the adapter into a running vLLM server (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). */

@@ -8,12 +8,13 @@ import type { ExperimentConfig } from './experiment-config';
  * runDir, iterations (later iterations only add stages), concurrency, timeouts, the inference
  * and deploy endpoints and API-key variable names (the simulator's port changes every run), the
  * request timeout and which workers send requests, and a command trainer's process environment
- * (it holds PATH).
+ * (it holds PATH). `trainerIdentity` stands for a trainer whose command leafe builds (the
+ * simulated trainer: spec/sim-trainer.ts), which holds this machine's paths.
  */
-export function resultDefiningSpec(config: ExperimentConfig, simulator: { seed?: number; skill?: unknown } | null): Record<string, unknown> {
+export function resultDefiningSpec(config: ExperimentConfig, simulator: { seed?: number; skill?: unknown } | null, trainerIdentity: Record<string, unknown> | null = null): Record<string, unknown> {
   const { baseUrl: _b, apiKeyEnv: _k, timeoutMs: _t, requestsFrom: _r, ...inference } = config.inference;
   const { baseUrl: _db, ...deploy } = config.deploy;
-  const trainer = config.trainer.kind === 'command' ? { ...config.trainer, env: undefined } : config.trainer;
+  const trainer = trainerIdentity ?? { ...config.trainer, env: undefined };
   return {
     env: config.env,
     tasks: { train: config.trainTasks, eval: config.evalTasks },

@@ -1,5 +1,6 @@
 import type { EpisodeTree } from '../core/tree';
-import type { BranchInput, BranchResult, EpisodeInput, EpisodeSummary } from './episode-types';
+import type { BranchInput, BranchResult, EpisodeInput } from './episode-types';
+import type { EpisodeSummary } from './episode-summary';
 import type { EvaluateInput } from './evaluate-input';
 import type { EvaluationResult, ExperimentInput, ExperimentSummary } from './experiment-config';
 

@@ -1,5 +1,5 @@
 import type { EnvSpec } from '../core/env-spec';
-import type { EnvironmentProvider } from './environment';
+import type { EnvironmentProvider } from '../contract/environment-port';
 import { createCodeProvider } from './code/code-provider';
 import { createSokobanProvider } from './sokoban/sokoban-provider';
 import { createHttpProvider } from './http/http-provider';

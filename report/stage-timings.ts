@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ArchiveResult, ArchivedHistoryFile } from '../activities/store/archive-activity';
+import type { ArchiveResult, ArchivedHistoryFile } from '../infra/archive-layout';
 
 /** Wall time of one stage of one iteration, read back from the archived workflow histories. */
 export interface StageTiming {

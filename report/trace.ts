@@ -11,8 +11,8 @@ import type { ChatMessage } from '../core/prompts';
 import type { BranchRecord, EpisodeTree, ReflectionRecord } from '../core/tree';
 import type { ExperimentSummary } from '../contract/experiment-config';
 import type { ArtifactStore } from '../infra/artifact-store';
-import { PROMPT_COMPLETION_FILE, PROVENANCE_FILE } from '../activities/distil/write-datasets';
-import type { EpisodeSummary } from '../contract/episode-types';
+import { PROMPT_COMPLETION_FILE, PROVENANCE_FILE } from '../infra/dataset-files';
+import type { EpisodeSummary } from '../contract/episode-summary';
 
 export interface FoundRecord {
   provenance: RecordProvenance;

@@ -1,3 +1,4 @@
+import type { SimSkill } from '../contract/sim-skill';
 import type { ChatMessage } from '../core/prompts';
 
 /** A chat-completions request as the simulator sees it. */
@@ -12,16 +13,7 @@ export interface SimRequest {
 }
 
 /** Behaviour knobs a (simulated) fine-tune changes: see sim/sim-trainer.ts. */
-export interface SimSkill {
-  /** Probability the first attempt at a task / a move is right. */
-  firstTry: number;
-  /** Probability a mistake is fixed once the agent has seen feedback on it. */
-  fixWithFeedback: number;
-  /** Probability a mistake is fixed when an experience note is in the prompt. */
-  fixWithExperience: number;
-  /** Probability a reflection names the right step. */
-  reflectionAccuracy: number;
-}
+export type { SimSkill } from '../contract/sim-skill';
 
 /**
  * A scripted policy for one environment kind. `rand` is a deterministic uniform [0,1) stream

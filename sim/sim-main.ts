@@ -3,7 +3,8 @@ import { loadCodeTasks } from '../envs/code/code-tasks';
 import { createCodePolicy } from './policies/code-policy';
 import { createSokobanPolicy } from './policies/sokoban-policy';
 import type { SimPolicy } from './policy';
-import { DEFAULT_BASE_SKILL, startSimServer } from './sim-server';
+import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
+import { startSimServer } from './sim-server';
 import { parseSimSkill } from './sim-trainer';
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import type { ChatMessage } from '../core/prompts';
 import { createRandom, deriveSeed } from '../core/random';
 import { drawLatencyMs, type LatencySpec } from './latency';
@@ -13,14 +14,6 @@ import { readSimAdapter } from './sim-trainer';
  * from scripted policies (for tests, CI and dry runs; it is not a model). Answers are a pure
  * function of (seed, skill of the requested model, messages, request seed, reflection flag).
  */
-
-/** Skill of the simulated base model when none is given: weak at first tries, helped by feedback. */
-export const DEFAULT_BASE_SKILL: SimSkill = {
-  firstTry: 0.3,
-  fixWithFeedback: 0.25,
-  fixWithExperience: 0.55,
-  reflectionAccuracy: 0.7,
-};
 
 export interface SimFaults {
   /** Fraction of attempts answered 500. */

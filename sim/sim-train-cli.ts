@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseSimSkill, runSimTraining, SimulatedCrash, TrainingDataError } from './sim-trainer';
+import { ADAPTER_FILE, parseSimSkill, runSimTraining, SimulatedCrash, TrainingDataError } from './sim-trainer';
 
 /**
  * Simulated trainer as a child process, so the project's command-trainer path (progress parsing,
@@ -8,8 +9,11 @@ import { parseSimSkill, runSimTraining, SimulatedCrash, TrainingDataError } from
  * 2 bad argument (not worth retrying), 137 simulated crash (like an OOM kill), 1 other failure.
  *
  *   node --import tsx sim/sim-train-cli.ts --data <jsonl> [--data <jsonl>] --output-dir <dir>
- *     --base-skill <json|file> [--epochs N] [--steps-per-epoch N] [--step-ms N] [--save-steps N]
- *     [--resume-from-checkpoint <dir>|auto] [--crash-at-step N]
+ *     --base-skill <json|file> [--init-adapter <dir>] [--epochs N] [--steps-per-epoch N] [--step-ms N]
+ *     [--save-steps N] [--resume-from-checkpoint <dir>|auto] [--crash-at-step N]
+ *
+ * --init-adapter (the previous iteration's adapter, `{{init_adapter}}`) trains on top of it: its
+ * skill replaces --base-skill. spec/sim-trainer.ts builds this command for `trainer.kind: sim`.
  */
 
 function usageError(message: string): never {
@@ -32,6 +36,7 @@ function main(): Promise<void> | void {
         data: { type: 'string', multiple: true },
         'output-dir': { type: 'string' },
         'base-skill': { type: 'string' },
+        'init-adapter': { type: 'string' },
         epochs: { type: 'string' },
         'steps-per-epoch': { type: 'string' },
         'step-ms': { type: 'string' },
@@ -54,13 +59,14 @@ function main(): Promise<void> | void {
   const outputDir = values['output-dir'];
   if (!outputDir) usageError('--output-dir: expected a directory for checkpoints and the adapter');
 
-  const skillArg = values['base-skill'];
+  const initAdapter = values['init-adapter'];
+  const skillArg = initAdapter ? join(initAdapter, ADAPTER_FILE) : values['base-skill'];
   if (!skillArg) usageError('--base-skill: expected a SimSkill as JSON or a path to a JSON file');
   let skillJson: unknown;
   try {
     skillJson = JSON.parse(skillArg.trim().startsWith('{') ? skillArg : readFileSync(skillArg, 'utf8'));
   } catch (err) {
-    usageError(`--base-skill ${JSON.stringify(skillArg)}: expected JSON {firstTry, fixWithFeedback, fixWithExperience, reflectionAccuracy} or a file holding it (${(err as Error).message})`);
+    usageError(`${initAdapter ? '--init-adapter' : '--base-skill'} ${JSON.stringify(skillArg)}: expected JSON {firstTry, fixWithFeedback, fixWithExperience, reflectionAccuracy} or a file holding it (${(err as Error).message})`);
   }
   // An adapter file can serve as the base: training on top of the previous iteration.
   const skillValue = typeof skillJson === 'object' && skillJson !== null && 'skill' in skillJson ? (skillJson as { skill: unknown }).skill : skillJson;

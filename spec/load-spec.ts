@@ -7,9 +7,10 @@ import type { EnvSpec } from '../core/env-spec';
 import type { ExperimentConfig, Method, TrainerConfig } from '../contract/experiment-config';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { defaultKs } from '../core/pass-at-k';
-import { DEFAULT_BASE_SKILL } from '../sim/sim-server';
+import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
+import { simTrainer } from './sim-trainer';
 import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../infra/real-model-env';
 import { defaultRunDir } from '../infra/paths';
 
@@ -31,6 +32,11 @@ export interface LoadedSpec {
   simulator: ExperimentSpec['simulator'] & { enabled: boolean };
   /** inference.kind "vllm": the caller starts this server (its URL is already in the config). */
   localVllm: LocalVllmSpec | null;
+  /**
+   * trainer.kind "sim": the trainer as the spec sets it, what identifies it in the experiment's
+   * fingerprint (its built command holds this machine's paths: node, the checkout).
+   */
+  trainerIdentity: Record<string, unknown> | null;
 }
 
 export interface LocalVllmSpec {
@@ -154,8 +160,11 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
     }
 
     let trainer: TrainerConfig;
-    if (spec.trainer.kind === 'sim') trainer = { ...spec.trainer, baseSkill: { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill } };
-    else {
+    let trainerIdentity: Record<string, unknown> | null = null;
+    if (spec.trainer.kind === 'sim') {
+      trainer = simTrainer(spec.trainer, spec.simulator?.skill);
+      trainerIdentity = { ...spec.trainer, baseSkill: { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill } };
+    } else {
       const t = spec.trainer;
       const template = t.template ? loadTrainerTemplate(resolveRelative(dir, t.template), 'trainer.template') : { command: t.command!, defaults: {} };
       let env = t.env;
@@ -196,7 +205,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : defaultRunDir())),
       timeouts: spec.timeouts,
     };
-    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim }, localVllm };
+    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim }, localVllm, trainerIdentity };
   } catch (err) {
     if (err instanceof SpecError) throw err;
     throw new SpecError(file, [(err as Error).message]);

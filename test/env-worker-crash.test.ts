@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../infra/paths';
 import type { SimServer } from '../sim/sim-server';
 import { comparableTree, completedActivities, firstTasks, runEpisode, scheduledActivities, simInference, sleep, startCodeSim, startEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
-import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
+import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
 
 let t: TestTemporal;
 let sim: SimServer;

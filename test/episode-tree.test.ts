@@ -11,7 +11,7 @@ import type { BranchRecord, EpisodeTree, StepRecord } from '../core/tree';
 import { detectIsolation } from '../envs/code/sandbox';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
-import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
+import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
 import {
   comparableTree,
   completedActivities,

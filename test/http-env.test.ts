@@ -9,7 +9,7 @@ import {
   AgentGymServerError,
   AgentGymSessionLostError,
 } from '../envs/http/agentgym-errors';
-import type { Environment, StepResult } from '../envs/environment';
+import type { Environment, StepResult } from '../contract/environment-port';
 import { startAgentGymTestServer, type AgentGymTestServer, type TestServerDialect } from './support/agentgym-test-server';
 
 // Task 0 hides the key in the kitchen.

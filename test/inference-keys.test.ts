@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, WorkflowFailedError } from '@temporalio/client';
 import { createDeployActivities } from '../activities/deploy/deploy-activity';
-import { apiKeyFor, keyPolicyFrom } from '../activities/inference/inference-keys';
+import { loadLoraAdapter } from '../inference/lora-deploy';
+import { apiKeyFor, keyPolicyFrom } from '../inference/inference-keys';
 import { failureText } from '../cli/failure-cause';
 import type { InferenceSettings } from '../core/leafe-settings';
 import { loadSpec } from '../spec/load-spec';
@@ -103,7 +104,7 @@ test('OPENAI_API_KEY is not sent to a URL nobody listed; a listed URL gets its k
 test('deploy follows the same rule', async () => {
   const vllm = await server();
   process.env.MY_SECRET_TOKEN = SECRET;
-  const deploy = createDeployActivities();
+  const deploy = createDeployActivities({ loadAdapter: loadLoraAdapter });
   await expect(deploy.deployAdapter({ deploy: { kind: 'vllm-lora', baseUrl: vllm.url, apiKeyEnv: 'MY_SECRET_TOKEN' }, adapterName: 'a', adapterPath: '/nowhere' })).rejects.toThrow(
     `deploy.apiKeyEnv MY_SECRET_TOKEN: refused to send its key to ${vllm.url}`,
   );

@@ -15,6 +15,7 @@ import type { ExperimentConfig, ExperimentInput, Method, TrainerConfig } from '.
 import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery } from '../contract/experiment-messages';
 import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING } from '../core/leafe-settings';
 import { providerFor } from '../envs/registry';
+import { simTrainer } from '../spec/sim-trainer';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
 import type { ExperimentStatus } from '../contract/experiment-messages';
@@ -49,7 +50,7 @@ function config(name: string, overrides: Partial<ExperimentConfig> = {}): Experi
     inference: { ...DEFAULT_SAMPLING, baseUrl: sim.url, model: 'sim-base', maxTokens: 64 },
     leafe: { ...DEFAULT_LEAFE_SETTINGS, horizon: 8, budget: 12, maxBranches: 3 },
     distil: { requireSuccess: false, rehearsalFraction: 1, beta: 1 },
-    trainer: { kind: 'sim', epochs: 1, stepsPerEpoch: 2, stepMs: 10 },
+    trainer: simTrainer({ epochs: 1, stepsPerEpoch: 2, stepMs: 10 }),
     deploy: { kind: 'sim', baseUrl: sim.url },
     evaluation: { samples: 1, ks: [1], horizon: 8 },
     iterations: 1,

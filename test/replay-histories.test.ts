@@ -74,7 +74,7 @@ describe('a nondeterministic change is caught', () => {
     // A copy of the workflow code in which every workflow starts with a 1 ms timer: the first
     // command no longer matches the recorded history.
     dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-nondeterministic-'));
-    for (const sub of ['workflows', 'contract', 'core']) cpSync(path.join(PROJECT_ROOT, sub), path.join(dir, sub), { recursive: true });
+    for (const sub of ['workflows', 'core', 'contract']) cpSync(path.join(PROJECT_ROOT, sub), path.join(dir, sub), { recursive: true });
     symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     for (const name of ['ping-workflow.ts', 'episode-workflow.ts', 'branch-workflow.ts', 'stored-episode-workflow.ts', 'evaluate-workflow.ts', 'experiment-workflow.ts']) {
       const file = path.join(dir, 'workflows', name);

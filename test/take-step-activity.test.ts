@@ -8,8 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createEnvironmentActivities, type EnvironmentActivities } from '../activities/environment/environment-activities';
-import type { TakeStepInput } from '../activities/environment/take-step-activity';
+import { createEnvironmentActivities } from '../activities/environment/environment-activities';
+import type { EnvironmentActivities, TakeStepInput } from '../contract/environment-activities';
+import { providerFor } from '../envs/registry';
+import { createInferenceClient } from '../inference/inference-client';
 import { CompletionJournal } from '../activities/inference/completion-journal';
 import { RequestLimiter } from '../activities/inference/request-limiter';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
@@ -29,7 +31,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-take-step-'));
   // firstTry 0: the first answer is wrong, so the step fails and a reflection is due.
   sim = await startCodeSim({ seed: 9, skill: { firstTry: 0 } });
-  acts = createEnvironmentActivities({ store: ArtifactStore.forRunDir(dir), sessionQueue: 'test-session', journal: CompletionJournal.forRunDir(dir) });
+  acts = createEnvironmentActivities({ store: ArtifactStore.forRunDir(dir), sessionQueue: 'test-session', journal: CompletionJournal.forRunDir(dir), providers: providerFor, inference: createInferenceClient() });
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import type { ExperimentSummary } from '../contract/experiment-config';
 import { startStudy } from '../cli/study';
 import { PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
+import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { testTemporal, type TestTemporal } from './support/temporal';
@@ -43,9 +44,10 @@ test('a trainer that crashes at step 5 is retried and resumes from checkpoint-5'
         kind: 'command',
         baseModel: 'sim-base',
         cwd: PROJECT_ROOT,
+        hyperparameters: { base_skill: JSON.stringify(DEFAULT_BASE_SKILL) },
         command: [
           process.execPath, '--import', 'tsx', 'sim/sim-train-cli.ts',
-          '--data', '{{train_file}}', '--output-dir', '{{output_dir}}', '--base-skill', '{{init_adapter_or_base_skill}}',
+          '--data', '{{train_file}}', '--output-dir', '{{output_dir}}', '--base-skill', '{{base_skill}}', '--init-adapter={{init_adapter?}}',
           '--epochs', '1', '--steps-per-epoch', '10', '--step-ms', '5', '--save-steps', '1', '--crash-at-step', '5',
           '--resume-from-checkpoint={{resume_from_checkpoint?}}',
         ],

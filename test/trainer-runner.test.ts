@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLatestCheckpoint, listCheckpoints } from '../activities/train/checkpoints';
-import { parseProgressLine, ProgressTracker } from '../activities/train/progress-parser';
+import { findLatestCheckpoint, listCheckpoints } from '../trainer/checkpoints';
+import { parseProgressLine, ProgressTracker } from '../trainer/progress-parser';
 import {
   fillCommand, runTrainerCommand, TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress,
-} from '../activities/train/run-trainer-command';
+} from '../trainer/run-trainer-command';
 
 /**
  * A tiny trainer with HF Trainer habits: argparse-like flags (exit 2 on unknown ones),

@@ -2,10 +2,10 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
-import { activitiesFor, type ActivityDeps } from '../activities/registry';
+import { activitiesFor, type ActivityDeps } from './activities-for-role';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import type { QueueRole, TaskQueues } from '../contract/task-queues';
-import { keyPolicyFrom } from '../activities/inference/inference-keys';
+import { keyPolicyFrom } from '../inference/inference-keys';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;

@@ -1,7 +1,6 @@
 import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
-import type { TakeStepResult } from '../activities/environment/take-step-activity';
-import type { InferenceActivities, ReflectResult } from '../activities/inference/inference-activities';
+import type { OpenEnvironmentResult, StepOutcome, TakeStepResult } from '../contract/environment-activities';
+import type { InferenceActivities, ReflectResult } from '../contract/inference-activities';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection } from '../core/branch-decisions';

@@ -2,8 +2,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, Cancella
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
-import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
-import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome, TakeStepInput, TakeStepResult } from '../contract/environment-activities';
 import { SESSION_LOST } from '../contract/failure-types';
 
 

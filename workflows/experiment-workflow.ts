@@ -8,10 +8,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeployActivities } from '../activities/deploy/deploy-activity';
-import type { DistilActivities, DistilStageResult } from '../activities/distil/distil-activity';
-import type { StoreActivities } from '../activities/store/store-activities';
-import type { TrainActivities, TrainStageResult } from '../activities/train/train-activity';
+import type { DeployActivities } from '../contract/deploy-activities';
+import type { DistilActivities, DistilStageResult } from '../contract/distil-activities';
+import type { EpisodeSummary } from '../contract/episode-summary';
+import type { StoreActivities } from '../contract/store-activities';
+import type { TrainActivities, TrainStageResult } from '../contract/train-activities';
 import type { EvaluationResult, ExperimentInput, ExperimentState, ExperimentSummary, IterationRecord } from '../contract/experiment-config';
 import { deriveSeed } from '../core/random';
 import { addUsage, NO_USAGE } from '../core/tree';
@@ -20,7 +21,6 @@ import { evaluateWorkflow } from './evaluate-workflow';
 import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from '../contract/experiment-messages';
 import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
-import type { EpisodeSummary } from '../contract/episode-types';
 import { stageKey } from '../contract/stage-keys';
 
 /**

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { PingActivities } from '../activities/ping-activities';
+import type { PingActivities } from '../contract/ping-activities';
 import type { PingInput } from '../contract/workflow-types';
 
 /** A round trip through a workflow and an activity: the smallest proof that workers serve. */

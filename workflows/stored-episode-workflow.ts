@@ -1,7 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { StoreActivities } from '../activities/store/store-activities';
+import type { EpisodeSummary } from '../contract/episode-summary';
+import type { StoreActivities } from '../contract/store-activities';
 import { episodeWorkflow } from './episode-workflow';
-import type { EpisodeInput, EpisodeSummary } from '../contract/episode-types';
+import type { EpisodeInput } from '../contract/episode-types';
 
 /**
  * An episode whose tree is saved to the artifact store; the parent's history holds only the

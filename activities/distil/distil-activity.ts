@@ -1,38 +1,13 @@
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { DistilSettings, Method } from '../../contract/experiment-config';
+import type { DistilActivities, DistilStageInput, DistilStageResult } from '../../contract/distil-activities';
 import { distil, resolveTree, type DistilInput } from '../../core/distil';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import { writeDatasets } from './write-datasets';
 
-export interface DistilStageInput {
-  experimentId: string;
-  iteration: number;
-  method: Exclude<Method, 'base'>;
-  /** Artifact refs of the explored trees. */
-  treeRefs: string[];
-  settings: DistilSettings;
-  seed: number;
-  /** Relative to the run directory. */
-  outDir: string;
-}
-
-export interface DistilStageResult {
-  dir: string;
-  promptCompletionFile: string;
-  messagesFile: string;
-  provenanceFile: string;
-  trlDatasetDir: string;
-  datasetInfoDir: string;
-  sha256: string;
-  cf: number;
-  reh: number;
-  records: number;
-}
-
 /** Distil: D_cf from branching events and D_reh from successful trajectories, written for trainers. */
-export function createDistilActivities(deps: { store: ArtifactStore; runDir: string }) {
+export function createDistilActivities(deps: { store: ArtifactStore; runDir: string }): DistilActivities {
   return {
     async distilDatasets(input: DistilStageInput): Promise<DistilStageResult> {
       const inputs: DistilInput[] = [];
@@ -72,5 +47,3 @@ export function createDistilActivities(deps: { store: ArtifactStore; runDir: str
     },
   };
 }
-
-export type DistilActivities = ReturnType<typeof createDistilActivities>;

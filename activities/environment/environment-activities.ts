@@ -1,51 +1,20 @@
-import type { EnvSpec } from '../../core/env-spec';
-import type { Text } from '../../core/text';
+import type { CloseEnvironmentInput, EnvironmentActivities, OpenEnvironmentInput, OpenEnvironmentResult, StepEnvironmentInput, StepOutcome } from '../../contract/environment-activities';
+import type { EnvironmentProviders } from '../../contract/environment-port';
+import type { InferenceClient } from '../../contract/inference-port';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { CompletionJournal } from '../inference/completion-journal';
-import { createInferenceClient, type InferenceClient } from '../inference/inference-client';
 import { RequestLimiter } from '../inference/request-limiter';
 import { SessionRegistry } from './session-registry';
 import { createTakeStepActivity } from './take-step-activity';
-
-export interface OpenEnvironmentInput {
-  /** Chosen by the workflow (deterministic), so a retried open replaces its own earlier attempt. */
-  sessionId: string;
-  env: EnvSpec;
-  taskId: string;
-  seed: number;
-  /** Actions to replay after reset: the prefix a₁..a_{τ-1}, or everything so far after a lost session. */
-  replay: Text[];
-}
-
-export interface StepOutcome {
-  observation: Text;
-  feedback: Text;
-  reward: number;
-  done: boolean;
-  success: boolean;
-  failed: boolean;
-  /** Hash of the trajectory blob after this step (what the next prompt is built from). */
-  trajectoryRef: string;
-}
-
-export interface OpenEnvironmentResult {
-  sessionId: string;
-  /** This worker's own queue: later steps of the session must be scheduled there. */
-  sessionQueue: string;
-  instructions: Text;
-  observation: Text;
-  replayed: StepOutcome[];
-  trajectoryRef: string;
-  /** How the worker isolates the actions it runs (code: the sandbox level); absent for envs without one. */
-  isolation?: string;
-}
 
 export interface EnvironmentActivityDeps {
   store: ArtifactStore;
   /** This worker's own queue, returned by `openEnvironment`. */
   sessionQueue: string;
   journal: CompletionJournal;
-  inference?: InferenceClient;
+  /** The environments (envs/registry.ts) and the model server (inference/inference-client.ts) this worker uses. */
+  providers: EnvironmentProviders;
+  inference: InferenceClient;
   /** Per process: concurrent env steps (CPU) and concurrent inference requests (`takeStep`). */
   limits?: Partial<{ envSteps: number; inferenceRequests: number }>;
 }
@@ -58,14 +27,14 @@ const DEFAULT_LIMITS = { envSteps: 8, inferenceRequests: 64 };
  * started before it existed, `stepEnvironment`) and `closeEnvironment` are then scheduled
  * (DESIGN.md §2, session affinity).
  */
-export function createEnvironmentActivities(deps: EnvironmentActivityDeps) {
+export function createEnvironmentActivities(deps: EnvironmentActivityDeps): EnvironmentActivities {
   const limits = { envSteps: deps.limits?.envSteps ?? DEFAULT_LIMITS.envSteps, inferenceRequests: deps.limits?.inferenceRequests ?? DEFAULT_LIMITS.inferenceRequests };
-  const sessions = new SessionRegistry(deps.store, new RequestLimiter(limits.envSteps));
+  const sessions = new SessionRegistry(deps.store, deps.providers, new RequestLimiter(limits.envSteps));
   const takeStep = createTakeStepActivity({
     store: deps.store,
     sessionQueue: deps.sessionQueue,
     sessions,
-    inference: deps.inference ?? createInferenceClient(),
+    inference: deps.inference,
     journal: deps.journal,
     llmLimiter: new RequestLimiter(limits.inferenceRequests),
   });
@@ -77,11 +46,11 @@ export function createEnvironmentActivities(deps: EnvironmentActivityDeps) {
       return sessions.openFor(input, deps.sessionQueue);
     },
 
-    async stepEnvironment(input: { sessionId: string; action: Text }): Promise<StepOutcome> {
+    async stepEnvironment(input: StepEnvironmentInput): Promise<StepOutcome> {
       return sessions.step(input.sessionId, await deps.store.resolve(input.action));
     },
 
-    async closeEnvironment(input: { sessionId: string }): Promise<void> {
+    async closeEnvironment(input: CloseEnvironmentInput): Promise<void> {
       await sessions.close(input.sessionId);
     },
 
@@ -91,5 +60,3 @@ export function createEnvironmentActivities(deps: EnvironmentActivityDeps) {
     },
   };
 }
-
-export type EnvironmentActivities = ReturnType<typeof createEnvironmentActivities>;

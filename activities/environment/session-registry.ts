@@ -1,11 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EnvSpec } from '../../core/env-spec';
-import type { Environment, StepResult } from '../../envs/environment';
-import { providerFor } from '../../envs/registry';
+import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from '../../contract/environment-activities';
+import type { Environment, EnvironmentProviders, StepResult } from '../../contract/environment-port';
+import type { Trajectory } from '../../core/trajectory';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { RequestLimiter } from '../inference/request-limiter';
-import { saveTrajectory, type Trajectory } from './trajectory';
-import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
+import { saveTrajectory } from './trajectory';
 import { SESSION_LOST } from '../../contract/failure-types';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
@@ -34,6 +34,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly store: ArtifactStore,
+    private readonly providers: EnvironmentProviders,
     private readonly stepLimiter: RequestLimiter,
   ) {}
 
@@ -44,7 +45,7 @@ export class SessionRegistry {
   /** Resets a new environment and replays `replay`; replaces a session of the same id (a retried open). */
   async open(sessionId: string, spec: EnvSpec, taskId: string, seed: number, replay: string[]): Promise<{ instructions: string; observation: string; replayed: StepOutcome[]; trajectoryRef: string; isolation?: string }> {
     await this.close(sessionId).catch(() => undefined);
-    const provider = providerFor(spec);
+    const provider = this.providers(spec);
     const env = await provider.open(taskId, seed).catch((err: unknown) => {
       // A worker whose sandbox may not run untrusted code: say so at once, no retries.
       if (err instanceof Error && err.name === 'SandboxRefused') throw ApplicationFailure.nonRetryable(err.message, 'SandboxRefused');

@@ -1,43 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { outcomeAfterStep, planReflection, type StepAsk } from '../../core/branch-decisions';
-import type { InferenceSettings } from '../../core/leafe-settings';
-import type { Text } from '../../core/text';
-import type { TokenUsage } from '../../core/tree';
+import { outcomeAfterStep, planReflection } from '../../core/branch-decisions';
+import type { OpenEnvironmentResult, TakeStepInput, TakeStepResult } from '../../contract/environment-activities';
+import type { ReflectResult } from '../../contract/inference-activities';
+import type { Completion, InferenceClient, ReflectionCompletion } from '../../contract/inference-port';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { CompletionJournal } from '../inference/completion-journal';
-import type { Completion, InferenceClient, ReflectionCompletion } from '../inference/inference-client';
-import type { ReflectResult } from '../inference/inference-activities';
 import type { RequestLimiter } from '../inference/request-limiter';
-import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
-
-export interface TakeStepInput extends StepAsk {
-  sessionId: string;
-  /**
-   * A branch's first step also opens its session (reset + replay of the prefix) on whichever env
-   * worker takes the activity from the shared queue: one activity and one workflow task less per
-   * branch. Later steps go to the queue of the worker holding the session and leave this out.
-   */
-  open?: Omit<OpenEnvironmentInput, 'sessionId'>;
-  inference: InferenceSettings;
-  /** Trajectory hash before the step: the act prompt h_t is rendered from it (null with `open`: the opened one). */
-  trajectoryRef: string | null;
-}
-
-export interface TakeStepResult {
-  action: Text;
-  actUsage: TokenUsage;
-  outcome: StepOutcome;
-  /** Asked when `planReflection` said so for this step's outcome; null otherwise. */
-  reflection: ReflectResult | null;
-  /** The branch ends with this step, so the session was closed here. */
-  closed: boolean;
-  /** Completions taken from the journal instead of asked again (a retried attempt). */
-  reusedCompletions: number;
-  /** With `open`: the opened session (its queue, the initial observation, the replayed steps). */
-  opened?: OpenEnvironmentResult;
-}
 
 /**
  * One environment step as one activity on the worker holding the session: ask the model for

@@ -1,27 +1,11 @@
-import type { AgentContext, TrajectoryStep } from '../../core/prompts';
+import type { Trajectory } from '../../core/trajectory';
 import type { ArtifactStore } from '../../infra/artifact-store';
 
-/**
- * The text trajectory of an open session (task, instructions, steps so far), stored as one
- * content-addressed blob after every step. Workflows pass only its hash to inference, so
- * history grows by a constant per step instead of by the whole prompt; and a session rebuilt
- * by replay on another worker yields the same hash, which proves the replay was faithful.
- */
-export interface Trajectory {
-  taskId: string;
-  instructions: string;
-  initialObservation: string;
-  steps: TrajectoryStep[];
-}
-
+/** A session's trajectory (core/trajectory.ts) as one content-addressed blob in the artifact store. */
 export async function saveTrajectory(store: ArtifactStore, t: Trajectory): Promise<string> {
   return store.put(JSON.stringify(t));
 }
 
 export async function loadTrajectory(store: ArtifactStore, ref: string): Promise<Trajectory> {
   return JSON.parse(await store.getText(ref)) as Trajectory;
-}
-
-export function toAgentContext(t: Trajectory, experience: string | null): AgentContext {
-  return { taskId: t.taskId, instructions: t.instructions, initialObservation: t.initialObservation, steps: t.steps, experience };
 }

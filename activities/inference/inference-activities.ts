@@ -1,44 +1,15 @@
 import { Context } from '@temporalio/activity';
-import type { InferenceSettings } from '../../core/leafe-settings';
-import type { ParsedReflection } from '../../core/parse-reflection';
-import type { Text } from '../../core/text';
-import type { TokenUsage } from '../../core/tree';
+import type { ActInput, ActResult, InferenceActivities, ReflectInput, ReflectResult } from '../../contract/inference-activities';
+import type { InferenceClient } from '../../contract/inference-port';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import { loadTrajectory } from '../environment/trajectory';
-import { createInferenceClient, type InferenceClient } from './inference-client';
-
-export interface ActInput {
-  inference: InferenceSettings;
-  /** Trajectory blob the prompt h_t is rendered from. */
-  trajectoryRef: string;
-  experience: string | null;
-  /** Per-request sampling seed (derived from episode seed, branch and step). */
-  seed: number;
-}
-
-export interface ActResult {
-  action: Text;
-  usage: TokenUsage;
-}
-
-export interface ReflectInput {
-  inference: InferenceSettings;
-  trajectoryRef: string;
-  seed: number;
-}
-
-export interface ReflectResult {
-  raw: Text;
-  parsed: ParsedReflection;
-  usage: TokenUsage;
-}
 
 /**
  * Inference as activities of its own on the llm queue: one request each. Branches started
  * before `takeStep` existed still call these; the lock-step benchmark baseline does too.
  */
-export function createInferenceActivities(deps: { store: ArtifactStore; client?: InferenceClient }) {
-  const client = deps.client ?? createInferenceClient();
+export function createInferenceActivities(deps: { store: ArtifactStore; client: InferenceClient }): InferenceActivities {
+  const { client } = deps;
 
   /** Heartbeat while the request is in flight: a dead worker is noticed after the heartbeat timeout. */
   async function withHeartbeat<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -65,5 +36,3 @@ export function createInferenceActivities(deps: { store: ArtifactStore; client?:
     },
   };
 }
-
-export type InferenceActivities = ReturnType<typeof createInferenceActivities>;

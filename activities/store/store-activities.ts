@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { StoreActivities } from '../../contract/store-activities';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import { writeFileAtomic } from '../../infra/atomic-file';
@@ -10,7 +11,7 @@ import { stageResultFile } from '../../infra/stage-files';
  * results go to files so histories carry only refs, and a re-run stage finds its result
  * instead of redoing the work.
  */
-export function createStoreActivities(deps: { store: ArtifactStore; runDir: string }) {
+export function createStoreActivities(deps: { store: ArtifactStore; runDir: string }): StoreActivities {
   const stageFile = (key: string) => stageResultFile(deps.runDir, key);
   return {
     async saveTree(tree: EpisodeTree): Promise<string> {
@@ -41,5 +42,3 @@ export function createStoreActivities(deps: { store: ArtifactStore; runDir: stri
     },
   };
 }
-
-export type StoreActivities = ReturnType<typeof createStoreActivities>;

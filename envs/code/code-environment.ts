@@ -4,7 +4,7 @@
  * replay is trivially deterministic as long as the feedback is.
  */
 import type { SandboxLimits } from '../../core/env-spec';
-import type { Environment, StepResult } from '../environment';
+import type { Environment, StepResult } from '../../contract/environment-port';
 import type { CodeTask } from './code-tasks';
 import { extractProgram } from './extract-program';
 import { codeTemplates as t, render } from './feedback-templates';

@@ -1,5 +1,5 @@
 import type { CodeEnvSpec } from '../../core/env-spec';
-import type { Environment, EnvironmentProvider } from '../environment';
+import type { Environment, EnvironmentProvider } from '../../contract/environment-port';
 import { CodeEnvironment, type CodeEnvironmentOptions } from './code-environment';
 import { loadCodeTasks } from './code-tasks';
 import { codeTemplates } from './feedback-templates';

@@ -4,7 +4,7 @@
  * (restart, crash) it re-creates, resets and replays them, then retries the call. This is
  * the same reset + replay the leafe workflow uses for rollbacks, done one level lower.
  */
-import type { Environment, StepResult } from '../environment';
+import type { Environment, StepResult } from '../../contract/environment-port';
 import type { AgentGymClient } from './agentgym-client';
 import {
   AgentGymError,

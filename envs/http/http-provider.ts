@@ -1,5 +1,5 @@
 import type { HttpEnvSpec } from '../../core/env-spec';
-import type { Environment, EnvironmentProvider } from '../environment';
+import type { Environment, EnvironmentProvider } from '../../contract/environment-port';
 import { AgentGymClient, type AgentGymClientOptions } from './agentgym-client';
 import { dialectFor } from './agentgym-dialects';
 import { HttpEnvironment, type HttpEnvironmentOptions } from './http-environment';

@@ -11,7 +11,7 @@
  *   keeps the episode open instead.
  * - Steps after the end are no-ops with feedback saying so. The horizon is the episode's job.
  */
-import type { Environment, StepResult } from '../environment';
+import type { Environment, StepResult } from '../../contract/environment-port';
 import { type SokobanBoard, type SokobanLevel, type SokobanState, isSolved } from './sokoban-level';
 import { applyMove } from './sokoban-rules';
 import { type DeadlockReason, findDeadlock } from './sokoban-deadlock';

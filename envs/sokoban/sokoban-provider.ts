@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { SokobanEnvSpec } from '../../core/env-spec';
 import { deriveSeed } from '../../core/random';
-import type { Environment, EnvironmentProvider } from '../environment';
+import type { Environment, EnvironmentProvider } from '../../contract/environment-port';
 import type { SokobanLevel } from './sokoban-level';
 import { SokobanEnvironment } from './sokoban-environment';
 import { DEFAULT_GENERATOR, generateLevel, validateGeneratorOptions } from './sokoban-generator';

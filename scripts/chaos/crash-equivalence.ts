@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TakeStepInput, TakeStepResult } from '../../activities/environment/take-step-activity';
+import type { TakeStepInput, TakeStepResult } from '../../contract/environment-activities';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../contract/experiment-config';
 import { createRandom } from '../../core/random';
 import { freePort } from '../../infra/dev-server';

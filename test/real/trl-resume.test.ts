@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { expect, test } from 'vitest';
-import { runTrainerCommand, TrainerAbortedError, type Progress } from '../../activities/train/run-trainer-command';
+import { runTrainerCommand, TrainerAbortedError, type Progress } from '../../trainer/run-trainer-command';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { findRealEnv } from '../../infra/real-model-env';
 

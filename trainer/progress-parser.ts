@@ -4,18 +4,7 @@
  * 'epoch': 0.5}` (transformers 5 quotes the values: `{'loss': '1.711', 'epoch': '0.25'}`), the tqdm training bar ` 30%|███  | 12/40 [00:05<00:11, 2.4it/s]`, and a plain
  * `step 12/40` for user scripts. Pure string handling: no I/O.
  */
-
-export interface Progress {
-  step: number | null;
-  totalSteps: number | null;
-  epoch: number | null;
-  loss: number | null;
-  learningRate: number | null;
-  /** Last non-empty output line (truncated), for the operator watching heartbeats. */
-  lastLine: string | null;
-  /** Checkpoint directory this run resumed from, or null for a fresh start. */
-  resumedFrom: string | null;
-}
+import type { Progress } from '../contract/trainer-port';
 
 export type ProgressUpdate = Partial<Pick<Progress, 'step' | 'totalSteps' | 'epoch' | 'loss' | 'learningRate'>>;
 

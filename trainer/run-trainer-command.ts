@@ -17,76 +17,11 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress, type RunTrainerOptions, type TrainerFailureDetails, type TrainerRunResult } from '../contract/trainer-port';
 import { findLatestCheckpoint } from './checkpoints';
-import { ProgressTracker, type Progress } from './progress-parser';
+import { ProgressTracker } from './progress-parser';
 
-export type { Progress } from './progress-parser';
-
-export interface RunTrainerOptions {
-  /** argv template, e.g. ['trl', 'sft', '--model_name_or_path', '{{base_model}}', ...]. */
-  command: string[];
-  /** Values for `{{name}}`; `output_dir` and `resume_from_checkpoint` are provided by the runner. */
-  placeholders: Record<string, string>;
-  cwd?: string;
-  /** Added to the worker's environment. */
-  env?: Record<string, string>;
-  outputDir: string;
-  /** Trainer stdout and stderr are appended here (one header line per run). */
-  logFile: string;
-  heartbeat: (p: Progress) => void;
-  signal?: AbortSignal;
-  /** Default 10 s. */
-  heartbeatEveryMs?: number;
-  /** Time between SIGTERM and SIGKILL. Default 30 s (a trainer may be writing a checkpoint). */
-  killGraceMs?: number;
-  /** Lines of output kept for logTail. Default 50. */
-  logTailLines?: number;
-}
-
-export interface TrainerRunResult {
-  exitCode: number;
-  argv: string[];
-  resumedFrom: string | null;
-  /** Newest complete checkpoint after the run (null when the trainer saved none). */
-  finalCheckpoint: string | null;
-  logTail: string;
-  progress: Progress;
-}
-
-export interface TrainerFailureDetails {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  argv: string[];
-  resumedFrom: string | null;
-  logTail: string;
-  progress: Progress | null;
-}
-
-/** Bad template, bad arguments, missing data: retrying cannot help. */
-export class TrainerConfigError extends Error {
-  readonly nonRetryable = true;
-  constructor(message: string, readonly details?: TrainerFailureDetails) {
-    super(message);
-    this.name = 'TrainerConfigError';
-  }
-}
-
-/** The trainer died (OOM, NCCL timeout, node preempted...): retry, it resumes from the last checkpoint. */
-export class TrainerCrashError extends Error {
-  readonly nonRetryable = false;
-  constructor(message: string, readonly details: TrainerFailureDetails) {
-    super(message);
-    this.name = 'TrainerCrashError';
-  }
-}
-
-/** The run was cancelled through the signal; `cause` is the signal's reason. */
-export class TrainerAbortedError extends Error {
-  constructor(readonly details: TrainerFailureDetails, cause: unknown) {
-    super('trainer run aborted; its process group was killed', { cause });
-    this.name = 'TrainerAbortedError';
-  }
-}
+export { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress, type RunTrainerOptions, type TrainerFailureDetails, type TrainerRunResult } from '../contract/trainer-port';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(\?)?\s*\}\}/g;
 

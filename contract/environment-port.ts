@@ -1,3 +1,5 @@
+import type { EnvSpec } from '../core/env-spec';
+
 /**
  * The one interface every environment implements (DESIGN.md §3). Environments must be
  * deterministic given (task, seed, action prefix): crash recovery and backtracking both
@@ -36,3 +38,6 @@ export interface EnvironmentProvider {
   /** How this worker isolates the actions it runs (code: the sandbox level), recorded in the tree. */
   isolation?(): Promise<string>;
 }
+
+/** How the environment activities find the provider of a spec (injected: envs/registry.ts). */
+export type EnvironmentProviders = (spec: EnvSpec) => EnvironmentProvider;

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
-import type { InferenceSettings } from '../../core/leafe-settings';
-import { parseReflection, type ParsedReflection } from '../../core/parse-reflection';
-import { renderAgentMessages, renderReflectionMessages } from '../../core/prompts';
-import type { TokenUsage } from '../../core/tree';
-import { toAgentContext, type Trajectory } from '../environment/trajectory';
+import type { InferenceSettings } from '../core/leafe-settings';
+import { parseReflection } from '../core/parse-reflection';
+import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
+import { toAgentContext, type Trajectory } from '../core/trajectory';
+import type { Completion, InferenceClient, ReflectionCompletion } from '../contract/inference-port';
 import { apiKeyFor } from './inference-keys';
 import { classifyInferenceError } from './openai-errors';
 
@@ -21,21 +21,12 @@ export const REFLECTION_FORMAT: OpenAI.Chat.ChatCompletionCreateParams['response
   json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
 };
 
-export interface Completion {
-  content: string;
-  usage: TokenUsage;
-}
-
-export interface ReflectionCompletion extends Completion {
-  parsed: ParsedReflection;
-}
-
 /**
  * Chat requests through the official `openai` client against any OpenAI-compatible server.
  * The client's own retries are off: Temporal retries with backoff and records every attempt.
  * Used by the `act`/`reflect` activities and by `takeStep` on the session worker.
  */
-export function createInferenceClient() {
+export function createInferenceClient(): InferenceClient {
   const clients = new Map<string, { openai: OpenAI; sentKey: boolean }>();
   function clientFor(s: InferenceSettings): { openai: OpenAI; sentKey: boolean } {
     const key = `${s.baseUrl}\u0000${s.apiKeyEnv ?? ''}\u0000${s.timeoutMs}`;
@@ -86,5 +77,3 @@ export function createInferenceClient() {
     },
   };
 }
-
-export type InferenceClient = ReturnType<typeof createInferenceClient>;

@@ -2,43 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowClient } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { safeFileName, writeFileAtomic } from '../../infra/atomic-file';
-import { historyToJson } from '../../infra/history-json';
-
-/** One exported workflow run: `<runDir>/archive/<experimentId>/<file>`. */
-export interface ArchivedRun {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  /** From the history's last event: COMPLETED, CONTINUED_AS_NEW, FAILED... or RUNNING. */
-  status: string;
-  startTime: string | null;
-  closeTime: string | null;
-  events: number;
-  file: string;
-}
-
-export interface ArchiveResult {
-  experimentId: string;
-  dir: string;
-  indexFile: string;
-  archivedAt: string;
-  runs: ArchivedRun[];
-}
-
-/** What each archived file holds (the same shape as test/fixtures/histories, so it can be replayed). */
-export interface ArchivedHistoryFile {
-  workflowType: string;
-  workflowId: string;
-  runId: string;
-  status: string;
-  recordedAt: string;
-  /** proto3 JSON of temporal.api.history.v1.History. */
-  history: unknown;
-}
-
-export const ARCHIVE_DIR = 'archive';
-export const ARCHIVE_INDEX_FILE = 'index.json';
+import { ARCHIVE_INDEX_FILE, archiveDirOf, type ArchivedHistoryFile, type ArchivedRun, type ArchiveResult } from '../infra/archive-layout';
+import { safeFileName, writeFileAtomic } from '../infra/atomic-file';
+import { historyToJson } from '../infra/history-json';
 
 /**
  * Visibility query for every run of an experiment: the experiment workflow itself (one run per
@@ -49,11 +15,6 @@ export function experimentWorkflowsQuery(experimentId: string): string {
   const prefix = JSON.stringify(`${experimentId}/`);
   return `WorkflowId = ${quoted} OR WorkflowId STARTS_WITH ${prefix}`;
 }
-
-export function archiveDirOf(runDir: string, experimentId: string): string {
-  return path.join(runDir, ARCHIVE_DIR, safeFileName(experimentId));
-}
-
 
 const CLOSE_EVENTS = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELED', 'TERMINATED', 'CONTINUED_AS_NEW']);
 
