@@ -5,6 +5,7 @@ import type { Text } from '../core/text';
 import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../activities/environment/environment-activities';
 import type { TakeStepInput, TakeStepResult } from '../activities/environment/take-step-activity';
 import { SESSION_LOST } from '../core/failure-types';
+import type { BranchSession } from './branch-loop';
 
 
 /** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */
@@ -19,7 +20,7 @@ export const LLM_RETRY = (t: EpisodeTimeouts): RetryPolicy => ({ initialInterval
  * the session) the session is re-opened on any env worker by reset + replay of every action
  * taken so far. Crash recovery is the same mechanism as backtracking (DESIGN.md §2).
  */
-export class EnvironmentSession {
+export class EnvironmentSession implements BranchSession {
   private current: OpenEnvironmentResult | null = null;
   /** Actions taken so far (replayed prefix included): what a re-open replays. */
   private readonly actions: Text[] = [];
