@@ -19,7 +19,8 @@ import { createWorkers } from '../workers/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from '../contract/task-queues';
 import type { EpisodeInput } from '../contract/episode-types';
 import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
-import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
+import { createInProcessActivities, runEpisodeAsync, type StepTiming } from './inprocess-leafe';
+import { runLockstep } from './lockstep';
 
 export const SIM_SEED = 7;
 export const MODEL = 'sim-base';
@@ -78,7 +79,8 @@ export interface RunSummary {
   fingerprint: string;
 }
 
-function summarise(wallMs: number, episodes: Array<{ taskId: string; used: number; replayed: number; success: boolean; branches: EpisodeTree['branches'] }>): RunSummary {
+function summarise(wallMs: number, trees: EpisodeTree[]): RunSummary {
+  const episodes = trees.map((tr) => ({ taskId: tr.taskId, used: tr.budget.used, replayed: tr.budget.replayed, success: tr.success, branches: tr.branches }));
   const steps = episodes.reduce((n, e) => n + e.used, 0);
   const fingerprint = episodes
     .map((e) => `${e.taskId}:${e.branches.map((b) => `${b.id}/${b.newSteps}/${b.replayedSteps}/${b.outcome}/${b.reflections.length}`).join(',')}`)
@@ -149,7 +151,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
     const steps = trees.reduce((n, tr) => n + tr.budget.used, 0);
     return {
       cpuPerStep: c0 && c1 ? cpuPer(c0, c1, steps) : null,
-      summary: summarise(wallMs, trees.map((tr) => ({ taskId: tr.taskId, used: tr.budget.used, replayed: tr.budget.replayed, success: tr.success, branches: tr.branches }))),
+      summary: summarise(wallMs, trees),
       trees,
       runDir,
       episodeIds,
@@ -170,7 +172,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
 export interface InProcessRun {
   summary: RunSummary;
   cpuPerStep: CpuPerStep | null;
-  episodes: InProcessEpisode[];
+  episodes: EpisodeTree[];
   timings: StepTiming[];
   runDir: string;
 }
@@ -193,7 +195,7 @@ export async function runLockstepBatches(inputs: EpisodeInput[], batch: number, 
   const runDir = tempDir(label);
   const acts = createInProcessActivities(runDir);
   const t0 = performance.now();
-  const episodes: InProcessEpisode[] = [];
+  const episodes: EpisodeTree[] = [];
   for (let i = 0; i < inputs.length; i += batch) {
     const slice = inputs.slice(i, i + batch);
     episodes.push(...(await runLockstep(acts, slice.map((input) => ({ episodeId: `lockstep/${input.taskId}`, input })))));

@@ -2,8 +2,10 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, Cancella
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
-import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome, TakeStepInput, TakeStepResult } from '../contract/environment-activities';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../contract/environment-activities';
+import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
 import { SESSION_LOST } from '../contract/failure-types';
+import type { BranchSession } from './branch-loop';
 
 
 /** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */
@@ -18,7 +20,7 @@ export const LLM_RETRY = (t: EpisodeTimeouts): RetryPolicy => ({ initialInterval
  * the session) the session is re-opened on any env worker by reset + replay of every action
  * taken so far. Crash recovery is the same mechanism as backtracking (DESIGN.md §2).
  */
-export class EnvironmentSession {
+export class EnvironmentSession implements BranchSession {
   private current: OpenEnvironmentResult | null = null;
   /** Actions taken so far (replayed prefix included): what a re-open replays. */
   private readonly actions: Text[] = [];
