@@ -16,6 +16,7 @@ import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
 import { CODE_ENV, firstTasks, simInference, startCodeSim } from './support/episode-runner';
+import { INFERENCE_REQUEST_REJECTED, SESSION_LOST } from '../core/failure-types';
 
 let dir: string;
 let sim: SimServer;
@@ -93,7 +94,7 @@ test('a session that is not at step t − 1 (or t, for a retry) is reported lost
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect((err as ApplicationFailure).type).toBe('SessionLost');
+  expect((err as ApplicationFailure).type).toBe(SESSION_LOST);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
   expect((err as ApplicationFailure).message).toContain('has taken 0 steps; step 3');
 
@@ -101,7 +102,7 @@ test('a session that is not at step t − 1 (or t, for a retry) is reported lost
     () => null,
     (e: unknown) => e,
   );
-  expect((missing as ApplicationFailure).type).toBe('SessionLost');
+  expect((missing as ApplicationFailure).type).toBe(SESSION_LOST);
   expect(sim.stats().totalRequests).toBe(0);
 });
 
@@ -142,7 +143,7 @@ test('an opening takeStep resets + replays, takes the step, and closes what it o
     () => null,
     (e: unknown) => e,
   );
-  expect((err as ApplicationFailure).type).toBe('InferenceRequestRejected');
+  expect((err as ApplicationFailure).type).toBe(INFERENCE_REQUEST_REJECTED);
   expect(await run(acts.openSessionCount, undefined)).toBe(before);
 
   // A replay that does not end right before step t is refused.

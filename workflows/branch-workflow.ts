@@ -7,6 +7,7 @@ import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type Ste
 import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection } from '../core/branch-decisions';
 import { EnvironmentSession, LLM_RETRY, llmHeartbeatTimeout } from './environment-session';
 import type { BranchInput, BranchRequest, BranchResult } from './episode-types';
+import { INCONSISTENT_STEP } from '../core/failure-types';
 
 /**
  * One branch of an episode tree (child workflow `<episodeId>/b<n>`): open the environment and
@@ -108,7 +109,7 @@ export async function branchWorkflow(input: BranchInput): Promise<BranchResult> 
         if (!oneActivityPerStep) {
           reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: ask.reflectSeed });
         } else if (!reflected) {
-          throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, 'InconsistentStep');
+          throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, INCONSISTENT_STEP);
         }
         usage = addUsage(usage, reflected.usage);
         const p = reflected.parsed;

@@ -20,6 +20,7 @@ import { evaluateWorkflow } from './evaluate-workflow';
 import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type ExperimentStatus } from './experiment-messages';
 import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from './search-attribute-keys';
 import { storedEpisodeWorkflow, type EpisodeSummary } from './stored-episode-workflow';
+import { EMPTY_DATASET } from '../core/failure-types';
 
 /**
  * One experiment (one method): per iteration evaluate the current model, then (leafe/rft)
@@ -155,7 +156,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     if (dataset.records === 0) {
       throw ApplicationFailure.nonRetryable(
         `iteration ${it}: distillation produced no training records (${episodes.length} episodes, ${record.explore.solved} solved); expected at least one success to learn from — raise the exploration budget or the number of training tasks`,
-        'EmptyDataset',
+        EMPTY_DATASET,
       );
     }
 

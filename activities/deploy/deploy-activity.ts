@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployConfig } from '../../core/experiment-config';
 import { apiKeyFor } from '../inference/inference-keys';
 import { isRequestRejected } from '../inference/openai-errors';
+import { DEPLOY_REJECTED } from '../../core/failure-types';
 
 export interface DeployInput {
   deploy: DeployConfig;
@@ -41,7 +42,7 @@ export function createDeployActivities() {
       const text = await res.text();
       if (!res.ok && !/already been loaded/i.test(text)) {
         const message = `POST ${baseUrl}/load_lora_adapter {lora_name: ${JSON.stringify(input.adapterName)}, lora_path: ${JSON.stringify(input.adapterPath)}} answered HTTP ${res.status}: ${text.slice(0, 500)}`;
-        if (isRequestRejected(res.status)) throw ApplicationFailure.nonRetryable(message, 'DeployRejected');
+        if (isRequestRejected(res.status)) throw ApplicationFailure.nonRetryable(message, DEPLOY_REJECTED);
         throw new Error(message);
       }
       if (!(await listModels(baseUrl, headers)).some((m) => m.id === input.adapterName)) {

@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../../infra/artifact-store';
 import type { RequestLimiter } from '../inference/request-limiter';
 import { saveTrajectory, type Trajectory } from './trajectory';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
-import { SESSION_LOST } from '../../core/failure-types';
+import { SANDBOX_REFUSED, SESSION_LOST } from '../../core/failure-types';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
 
@@ -47,7 +47,7 @@ export class SessionRegistry {
     const provider = providerFor(spec);
     const env = await provider.open(taskId, seed).catch((err: unknown) => {
       // A worker whose sandbox may not run untrusted code: say so at once, no retries.
-      if (err instanceof Error && err.name === 'SandboxRefused') throw ApplicationFailure.nonRetryable(err.message, 'SandboxRefused');
+      if (err instanceof Error && err.name === SANDBOX_REFUSED) throw ApplicationFailure.nonRetryable(err.message, SANDBOX_REFUSED);
       throw err;
     });
     const observation = await env.reset();

@@ -11,6 +11,7 @@ import type { RequestLimiter } from '../inference/request-limiter';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
+import { INCONSISTENT_STEP } from '../../core/failure-types';
 
 export interface TakeStepInput extends StepAsk {
   sessionId: string;
@@ -66,11 +67,11 @@ export function createTakeStepActivity(deps: {
       const { inference: s } = input;
       let before: string;
       if (input.open) {
-        if (input.open.replay.length !== input.t - 1) throw ApplicationFailure.nonRetryable(`takeStep: step ${input.t} cannot follow a replay of ${input.open.replay.length} actions`, 'InconsistentStep');
+        if (input.open.replay.length !== input.t - 1) throw ApplicationFailure.nonRetryable(`takeStep: step ${input.t} cannot follow a replay of ${input.open.replay.length} actions`, INCONSISTENT_STEP);
         opened = await deps.sessions.openFor({ ...input.open, sessionId: input.sessionId }, deps.sessionQueue);
         before = opened.trajectoryRef;
       } else {
-        if (input.trajectoryRef === null) throw ApplicationFailure.nonRetryable('takeStep: trajectoryRef is null and there is no session to open', 'InconsistentStep');
+        if (input.trajectoryRef === null) throw ApplicationFailure.nonRetryable('takeStep: trajectoryRef is null and there is no session to open', INCONSISTENT_STEP);
         // A lost session is reported before the model is asked: the workflow re-opens it sooner.
         deps.sessions.expectStep(input.sessionId, input.t);
         before = input.trajectoryRef;

@@ -19,6 +19,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { findLatestCheckpoint } from './checkpoints';
 import { ProgressTracker, type Progress } from './progress-parser';
+import { TRAINER_CONFIG_ERROR, TRAINER_CRASH_ERROR } from '../../core/failure-types';
 
 export type { Progress } from './progress-parser';
 
@@ -67,7 +68,7 @@ export class TrainerConfigError extends Error {
   readonly nonRetryable = true;
   constructor(message: string, readonly details?: TrainerFailureDetails) {
     super(message);
-    this.name = 'TrainerConfigError';
+    this.name = TRAINER_CONFIG_ERROR;
   }
 }
 
@@ -76,7 +77,7 @@ export class TrainerCrashError extends Error {
   readonly nonRetryable = false;
   constructor(message: string, readonly details: TrainerFailureDetails) {
     super(message);
-    this.name = 'TrainerCrashError';
+    this.name = TRAINER_CRASH_ERROR;
   }
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_BASE_SKILL } from '../../sim/sim-server';
 import { ADAPTER_FILE } from '../../sim/sim-trainer';
 import type { DistilStageResult } from '../distil/distil-activity';
 import { runTrainerCommand, TrainerAbortedError, TrainerConfigError, TrainerCrashError } from './run-trainer-command';
+import { TRAINER_CONFIG_ERROR, TRAINER_CRASH_ERROR } from '../../core/failure-types';
 
 export interface TrainStageInput {
   trainer: TrainerConfig;
@@ -86,8 +87,8 @@ export function createTrainActivities(deps: { runDir: string }) {
         });
         return { adapterPath: outputDir, resumedFrom: result.resumedFrom, finalCheckpoint: result.finalCheckpoint, steps: result.progress.step ?? null };
       } catch (err) {
-        if (err instanceof TrainerConfigError) throw ApplicationFailure.nonRetryable(err.message, 'TrainerConfigError', err.details);
-        if (err instanceof TrainerCrashError) throw ApplicationFailure.retryable(err.message, 'TrainerCrashError', err.details);
+        if (err instanceof TrainerConfigError) throw ApplicationFailure.nonRetryable(err.message, TRAINER_CONFIG_ERROR, err.details);
+        if (err instanceof TrainerCrashError) throw ApplicationFailure.retryable(err.message, TRAINER_CRASH_ERROR, err.details);
         if (err instanceof TrainerAbortedError) throw err.cause ?? err;
         throw err;
       }
