@@ -11,7 +11,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEnvironmentActivities, type EnvironmentActivities } from '../activities/environment/environment-activities';
 import type { TakeStepInput } from '../activities/environment/take-step-activity';
 import { CompletionJournal } from '../activities/inference/completion-journal';
-import { RequestLimiter } from '../activities/inference/request-limiter';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
@@ -104,26 +103,6 @@ test('a session that is not at step t − 1 (or t, for a retry) is reported lost
   );
   expect((missing as ApplicationFailure).type).toBe(SESSION_LOST);
   expect(sim.stats().totalRequests).toBe(0);
-});
-
-test('RequestLimiter keeps at most `limit` calls in flight and runs them all', async () => {
-  const limiter = new RequestLimiter(2);
-  let active = 0;
-  let peak = 0;
-  const results = await Promise.all(
-    Array.from({ length: 7 }, (_, i) =>
-      limiter.run(async () => {
-        active++;
-        peak = Math.max(peak, active);
-        await new Promise((r) => setTimeout(r, 5));
-        active--;
-        return i;
-      }),
-    ),
-  );
-  expect(results).toEqual([0, 1, 2, 3, 4, 5, 6]);
-  expect(peak).toBe(2);
-  expect(() => new RequestLimiter(0)).toThrow(/got 0, expected an integer ≥ 1/);
 });
 
 test('an opening takeStep resets + replays, takes the step, and closes what it opened when the attempt fails', async () => {

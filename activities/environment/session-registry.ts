@@ -3,7 +3,7 @@ import type { EnvSpec } from '../../core/env-spec';
 import type { Environment, StepResult } from '../../envs/environment';
 import { providerFor } from '../../envs/registry';
 import type { ArtifactStore } from '../../infra/artifact-store';
-import type { RequestLimiter } from '../inference/request-limiter';
+import type { LimitFunction } from 'p-limit';
 import { saveTrajectory, type Trajectory } from './trajectory';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 import { SANDBOX_REFUSED, SESSION_LOST } from '../../core/failure-types';
@@ -34,7 +34,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly store: ArtifactStore,
-    private readonly stepLimiter: RequestLimiter,
+    private readonly stepLimiter: LimitFunction,
   ) {}
 
   get size(): number {
@@ -55,7 +55,7 @@ export class SessionRegistry {
     const session: Session = { env, trajectory: { taskId, instructions, initialObservation: observation, steps: [] }, trajectoryRef: '', lock: Promise.resolve() };
     const replayed: StepOutcome[] = [];
     for (const [i, action] of replay.entries()) {
-      replayed.push(await this.record(session, action, await this.stepLimiter.run(() => env.step(action))));
+      replayed.push(await this.record(session, action, await this.stepLimiter(() => env.step(action))));
       Context.current().heartbeat({ replayed: i + 1, of: replay.length });
     }
     // Each replayed step stored the trajectory already; a fresh one is stored here.
@@ -99,7 +99,7 @@ export class SessionRegistry {
       if (t !== undefined && taken !== t - 1) throw notAtStep(sessionId, taken, t);
       let result: StepResult;
       try {
-        result = await this.stepLimiter.run(() => session.env.step(action));
+        result = await this.stepLimiter(() => session.env.step(action));
       } catch (err) {
         // A failed step is never retried in this session: the workflow re-opens a fresh one and
         // replays. Close this one now, or it would leak (AgentGym servers crash on leaked sessions).

@@ -7,7 +7,7 @@ import type { ArtifactStore } from '../../infra/artifact-store';
 import type { CompletionJournal } from '../inference/completion-journal';
 import type { Completion, InferenceClient, ReflectionCompletion } from '../inference/inference-client';
 import type { ReflectResult } from '../inference/inference-activities';
-import type { RequestLimiter } from '../inference/request-limiter';
+import type { LimitFunction } from 'p-limit';
 import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from './environment-activities';
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
@@ -55,7 +55,7 @@ export function createTakeStepActivity(deps: {
   sessions: SessionRegistry;
   inference: InferenceClient;
   journal: CompletionJournal;
-  llmLimiter: RequestLimiter;
+  llmLimiter: LimitFunction;
 }) {
   return async function takeStep(input: TakeStepInput): Promise<TakeStepResult> {
     const ctx = Context.current();
@@ -81,7 +81,7 @@ export function createTakeStepActivity(deps: {
         { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: before, experience: input.experience, model: s.model },
         async () => {
           const trajectory = await loadTrajectory(deps.store, before);
-          return deps.llmLimiter.run(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
+          return deps.llmLimiter(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
         },
       );
       if (acted.reused) reused++;
@@ -94,7 +94,7 @@ export function createTakeStepActivity(deps: {
           { workflowId, t: input.t, kind: 'reflect', seed: input.reflectSeed, trajectoryRef: outcome.trajectoryRef, experience: null, model: s.model },
           async () => {
             const trajectory = await loadTrajectory(deps.store, outcome.trajectoryRef);
-            return deps.llmLimiter.run(() => deps.inference.reflect(s, trajectory, input.reflectSeed, signal));
+            return deps.llmLimiter(() => deps.inference.reflect(s, trajectory, input.reflectSeed, signal));
           },
         );
         if (reflected.reused) reused++;
