@@ -151,7 +151,7 @@ export const experimentSpecSchema = z
         beta: z.number().nonnegative().default(DEFAULT_DISTIL.beta),
       })
       .strict()
-      .default(DEFAULT_DISTIL),
+      .default(() => ({ ...DEFAULT_DISTIL })),
     trainer: trainerSchema,
     deploy: deploySchema,
     evaluation: z
