@@ -1,7 +1,9 @@
 /**
  * Every setting of an experiment that has a default, with that default, written once. The spec's
  * zod schema (spec/experiment-spec-schema.ts), the CLI, the workflows and core/distil.ts take
- * their defaults from here. Pure and deterministic: workflows import it at run time.
+ * their defaults from here. Pure and deterministic: workflows import it at run time. It is in
+ * core/, not contract/, because core/branch-decisions.ts and core/distil.ts read these settings
+ * and core/ imports nothing above it.
  */
 
 /** Exploration settings of an episode (DESIGN.md §1). Pure: shared by workflows and the CLI. */

@@ -1,7 +1,8 @@
 /**
  * Every text the model or the user reads, in one place. `{{name}}` placeholders are filled by
- * `fill` (the environments' own texts use `fillTemplate`, the one placeholder filler). Changing a template changes prompts (and so simulator and model behaviour): keep the
- * markers the simulator relies on (TASK_MARKER, EXPERIENCE_MARKER) stable.
+ * `fill`; the environments keep their own texts and fill them with `fillTemplate`, the one
+ * placeholder filler. Changing a template changes prompts (and so simulator and model
+ * behaviour): keep the markers the simulator relies on (TASK_MARKER, EXPERIENCE_MARKER) stable.
  */
 export const TASK_MARKER = 'Task id:';
 export const EXPERIENCE_MARKER = 'Lesson from an earlier attempt:';
