@@ -60,7 +60,8 @@ import { PROJECT_ROOT } from '../infra/paths';
 import { findRealEnv, type RealModelName } from '../infra/real-model-env';
 import { startVllmServer, type VllmServer } from '../infra/vllm-server';
 import type { EpisodeInput } from '../contract/episode-types';
-import { log, mapBounded, removeDir, round, tempDir } from './bench-support';
+import pLimit from 'p-limit';
+import { log, removeDir, round, tempDir } from './bench-support';
 
 const MODEL: RealModelName = 'smollm2-135m-instruct';
 const TASK_FILE = path.join(PROJECT_ROOT, 'examples', 'tasks', 'simple-functions.jsonl');
@@ -346,7 +347,7 @@ async function main(): Promise<number> {
     const resetA = await resetPrefixCache();
     log(`phase A (leafe): ${taskIds.length} episode(s), at most ${opts.concurrency} at once (${runId})`);
     const a = await measure(metricsUrl, () =>
-      mapBounded(taskIds, opts.concurrency, (taskId) => {
+      pLimit(opts.concurrency).map(taskIds, (taskId) => {
         const input: EpisodeInput = { taskId, env, seed: deriveSeed(SEED, 'explore', 1, taskId), inference, leafe: LEAFE, queues: rt.queues };
         return rt.client.workflow.execute('episodeWorkflow', { taskQueue: rt.queues.workflows, workflowId: `${runId}/${taskId}`, args: [input] }) as Promise<EpisodeTree>;
       }),
@@ -372,7 +373,7 @@ async function main(): Promise<number> {
     const resetB = await resetPrefixCache();
     log(`phase B (plain openai client): ${requests.length} request(s), at most ${opts.concurrency} in flight`);
     const b = await measure(metricsUrl, () =>
-      mapBounded(requests, opts.concurrency, async (req) => {
+      pLimit(opts.concurrency).map(requests, async (req) => {
         try {
           const res = await openai.chat.completions.create(req.body);
           const content = res.choices[0]?.message?.content ?? '';

@@ -2,11 +2,13 @@
  * Comparison 4: throughput of the `code` environment. HumanEval reference solutions with their
  * tests, `parallel` at a time (2 = the cores of the benchmark machine), each one a full
  * CodeEnvironment.step (extract program → sandboxed harness run → feedback), the same path
- * stepEnvironment takes. Same task loading and isolation probe as envs/code/bench-sandbox.ts.
+ * stepEnvironment takes. Part of `npm run bench`; alone:
+ *   node --import tsx bench/sandbox-bench.ts [parallel=2] [tasks=164]
  */
 import { HUMANEVAL_FILE } from '../infra/paths';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import pLimit from 'p-limit';
 import type { CodeEnvSpec } from '../core/env-spec';
 import type { CodeEnvironment } from '../envs/code/code-environment';
 import { loadCodeTasks } from '../envs/code/code-tasks';
@@ -49,24 +51,18 @@ export async function sandboxBench(count: number, parallel: number): Promise<San
   await warm.step('```python\n' + tasks[0].reference + '\n```');
   const latencies: number[] = [];
   let failed = 0;
-  let next = 0;
   const c0 = selfAndChildrenCpuMs();
   const load0 = os.loadavg()[0];
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < tasks.length) {
-        const task = tasks[next++];
-        const env = await provider.open(task.id, 0);
-        await env.reset();
-        const s0 = performance.now();
-        const r = await env.step('```python\n' + task.reference + '\n```');
-        latencies.push(performance.now() - s0);
-        if (!r.success) failed++;
-        await env.close();
-      }
-    }),
-  );
+  await pLimit(parallel).map(tasks, async (task) => {
+    const env = await provider.open(task.id, 0);
+    await env.reset();
+    const s0 = performance.now();
+    const r = await env.step('```python\n' + task.reference + '\n```');
+    latencies.push(performance.now() - s0);
+    if (!r.success) failed++;
+    await env.close();
+  });
   const seconds = (performance.now() - t0) / 1000;
   const cpuMsPerExec = (selfAndChildrenCpuMs() - c0) / tasks.length;
   const result = {
@@ -83,4 +79,16 @@ export async function sandboxBench(count: number, parallel: number): Promise<San
   };
   log(`sandbox: ${result.runs} runs (${failed} not passing) at isolation=${isolation}: ${result.execPerSec.toFixed(1)} exec/s, p50 ${result.p50Ms.toFixed(0)} ms; ${cpuMsPerExec.toFixed(0)} CPU ms/exec; load average ${result.loadavg1.toFixed(1)}`);
   return result;
+}
+
+if (require.main === module) {
+  const parallel = Number(process.argv[2] ?? 2);
+  const count = Number(process.argv[3] ?? 164);
+  sandboxBench(count, parallel).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -18,7 +18,8 @@ import type { LatencySpec } from '../sim/latency';
 import { createWorkers } from '../workers/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from '../contract/task-queues';
 import type { EpisodeInput } from '../contract/episode-types';
-import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
+import pLimit from 'p-limit';
+import { cpuPer, log, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, type StepTiming } from './inprocess-leafe';
 import { runLockstep } from './lockstep';
 
@@ -143,7 +144,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
     await new Promise((r) => setTimeout(r, 500));
     const c0 = cpu?.();
     const t0 = performance.now();
-    const trees = await mapBounded(inputs, concurrency, (input, i) =>
+    const trees = await pLimit(concurrency).map(inputs, (input, i) =>
       t.client.workflow.execute('episodeWorkflow', { taskQueue: queues.workflows, workflowId: episodeIds[i], args: [input] }) as Promise<EpisodeTree>,
     );
     const wallMs = performance.now() - t0;
@@ -183,7 +184,7 @@ export async function runInProcess(inputs: EpisodeInput[], concurrency: number, 
   const timings: StepTiming[] = [];
   const c0 = cpu?.();
   const t0 = performance.now();
-  const episodes = await mapBounded(inputs, concurrency, (input) => runEpisodeAsync(acts, `inproc/${input.taskId}`, input, timings));
+  const episodes = await pLimit(concurrency).map(inputs, (input) => runEpisodeAsync(acts, `inproc/${input.taskId}`, input, timings));
   const wallMs = performance.now() - t0;
   const c1 = cpu?.();
   const summary = summarise(wallMs, episodes);
@@ -230,7 +231,7 @@ export async function fetchHistories(t: BenchTemporal, run: TemporalRun): Promis
     targets.push({ workflowId: tree.episodeId, workflowType: 'episodeWorkflow', steps: tree.budget.used });
     for (const b of tree.branches) targets.push({ workflowId: b.workflowId, workflowType: 'branchWorkflow', steps: b.newSteps });
   }
-  return mapBounded(targets, 16, async (target) => {
+  return pLimit(16).map(targets, async (target) => {
     const history = await t.client.workflow.getHandle(target.workflowId).fetchHistory();
     const bytes = temporal.api.history.v1.History.encode(history).finish().length;
     return { ...target, events: history.events ?? [], bytes };
@@ -358,7 +359,7 @@ export type TimedStep = StepTiming & {
 /** The simulated latency of each timed step's requests (act and, if any, reflection), recomputed from their inputs. */
 export async function attachLatencies(timings: StepTiming[], runDir: string, latency: LatencySpec): Promise<TimedStep[]> {
   const store = ArtifactStore.forRunDir(runDir);
-  return mapBounded(timings, 32, async (s) => {
+  return pLimit(32).map(timings, async (s) => {
     const key = await actKey(store, s.act);
     const rKey = s.reflect ? await reflectKey(store, s.reflect) : null;
     const reflectLatencyMs = rKey ? simLatencyMs(latency, SIM_SEED, rKey) : 0;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import pLimit from 'p-limit';
 import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SAMPLING, type InferenceSettings, type LeafeSettings } from '../core/leafe-settings';
 import type { EpisodeTree } from '../core/tree';
 import { providerFor } from '../envs/registry';
@@ -77,7 +78,7 @@ export function registerExploreCommand(program: Command): void {
         const running = new Set<string>();
         // Retries go on; failing requests are shown while they do (and when they stall).
         const health = watchInferenceHealth({ client: runtime.client, rootIds: () => [...running], stalledAfterMs, log: (l) => process.stderr.write(`${l}\n`) });
-        const trees = await mapBounded(taskIds, concurrency, async (taskId) => {
+        const trees = await pLimit(concurrency).map(taskIds, async (taskId) => {
           const input: EpisodeInput = { taskId, env, seed, inference, leafe, queues: runtime.queues };
           const workflowId = `${runId}/${taskId}`;
           running.add(workflowId);
@@ -93,18 +94,4 @@ export function registerExploreCommand(program: Command): void {
         await runtime.close();
       }
     });
-}
-
-/** Runs fn over items with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

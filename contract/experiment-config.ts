@@ -1,5 +1,5 @@
 import type { EnvSpec } from '../core/env-spec';
-import type { EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
+import type { DistilSettings, EpisodeTimeouts, InferenceSettings, LeafeSettings } from '../core/leafe-settings';
 import type { TaskQueues } from './task-queues';
 
 /**
@@ -7,15 +7,7 @@ import type { TaskQueues } from './task-queues';
  * are explicit, the simulator URL is filled in. Pure types, shared by workflows and activities.
  */
 export type Method = 'leafe' | 'rft' | 'base';
-
-export interface DistilSettings {
-  /** A counterfactual sample counts only if its branch succeeded (the paper leaves it open). */
-  requireSuccess: boolean;
-  /** Unset: the method's default (leafe 0.2, rft 1: RFT trains on every successful step). */
-  rehearsalFraction?: number;
-  /** Weight of L_reh against L_cf. */
-  beta: number;
-}
+export type { DistilSettings };
 
 /** A trainer command; the simulated trainer is one too (spec/sim-trainer.ts builds it). */
 export interface TrainerConfig {

@@ -1,3 +1,5 @@
+import { TRAINER_CONFIG_ERROR, TRAINER_CRASH_ERROR } from './failure-types';
+
 /**
  * The trainer runner as the train activity sees it (injected by the worker construction; the
  * implementation is trainer/run-trainer-command.ts): runs a trainer command from an argv template
@@ -65,7 +67,7 @@ export class TrainerConfigError extends Error {
   readonly nonRetryable = true;
   constructor(message: string, readonly details?: TrainerFailureDetails) {
     super(message);
-    this.name = 'TrainerConfigError';
+    this.name = TRAINER_CONFIG_ERROR;
   }
 }
 
@@ -74,7 +76,7 @@ export class TrainerCrashError extends Error {
   readonly nonRetryable = false;
   constructor(message: string, readonly details: TrainerFailureDetails) {
     super(message);
-    this.name = 'TrainerCrashError';
+    this.name = TRAINER_CRASH_ERROR;
   }
 }
 

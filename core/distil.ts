@@ -32,6 +32,7 @@ import type { Text } from './text';
 import type { BranchRecord, EpisodeTree, ReflectionRecord, StepRecord } from './tree';
 import { renderAgentMessages, type ChatMessage } from './prompts';
 import { createRandom, deriveSeed, hashString } from './random';
+import { DEFAULT_DISTIL, DEFAULT_REHEARSAL_FRACTION, type DistilMethod } from './leafe-settings';
 
 // ---------------------------------------------------------------------------------------------
 // Resolved trees: the same shapes as core/tree.ts with step texts as plain strings.
@@ -77,17 +78,17 @@ export interface DistilInput {
   episodeWorkflowId: string;
 }
 
-export type DistilMethod = 'leafe' | 'rft';
+export type { DistilMethod };
 export type RecordKind = 'cf' | 'reh';
 
 export interface DistilOptions {
   /** 'leafe': D_cf ∪ D_reh. 'rft': rejection fine-tuning baseline, D_reh only. */
   method: DistilMethod;
-  /** A branching event counts for D_cf only when its branch ended in success. Default true. */
+  /** A branching event counts for D_cf only when its branch ended in success. Default: DEFAULT_DISTIL. */
   requireSuccess?: boolean;
-  /** Fraction of deduplicated successful steps kept for D_reh. Default 0.2 for 'leafe', 1.0 for 'rft'. */
+  /** Fraction of deduplicated successful steps kept for D_reh. Default: DEFAULT_REHEARSAL_FRACTION (leafe 0.2, rft 1). */
   rehearsalFraction?: number;
-  /** Loss weight of a D_reh sample relative to a D_cf sample (L = L_cf + β·L_reh). Default 1. */
+  /** Loss weight of a D_reh sample relative to a D_cf sample (L = L_cf + β·L_reh). Default: DEFAULT_DISTIL. */
   beta?: number;
   /** Seed for the rehearsal sample and the β replication. */
   seed: number;
@@ -200,16 +201,16 @@ function resolveOptions(o: DistilOptions): Required<DistilOptions> {
   if (o.method !== 'leafe' && o.method !== 'rft') {
     throw new Error(`distil: method = ${JSON.stringify(o.method)}, expected 'leafe' or 'rft'`);
   }
-  const rehearsalFraction = o.rehearsalFraction ?? (o.method === 'rft' ? 1 : 0.2);
+  const rehearsalFraction = o.rehearsalFraction ?? DEFAULT_REHEARSAL_FRACTION[o.method];
   if (!(typeof rehearsalFraction === 'number' && rehearsalFraction >= 0 && rehearsalFraction <= 1)) {
     throw new Error(`distil: rehearsalFraction = ${String(rehearsalFraction)}, expected a number in [0, 1]`);
   }
-  const beta = o.beta ?? 1;
+  const beta = o.beta ?? DEFAULT_DISTIL.beta;
   if (!(typeof beta === 'number' && Number.isFinite(beta) && beta >= 0)) {
     throw new Error(`distil: beta = ${String(beta)}, expected a finite number >= 0`);
   }
   if (!Number.isInteger(o.seed)) throw new Error(`distil: seed = ${String(o.seed)}, expected an integer`);
-  const requireSuccess = o.requireSuccess ?? true;
+  const requireSuccess = o.requireSuccess ?? DEFAULT_DISTIL.requireSuccess;
   if (typeof requireSuccess !== 'boolean') throw new Error(`distil: requireSuccess = ${String(requireSuccess)}, expected a boolean`);
   return { method: o.method, requireSuccess, rehearsalFraction, beta, seed: o.seed };
 }

@@ -1,4 +1,7 @@
-/** Serializable environment settings, as they appear in specs and workflow inputs. Pure types. */
+/**
+ * Serializable environment settings, as they appear in specs and workflow inputs. Pure types: the
+ * one definition; spec/experiment-spec-schema.ts validates exactly this shape (a compile-time check).
+ */
 export interface SandboxLimits {
   /** Wall-clock limit per program run, ms. */
   wallMs?: number;

@@ -1,3 +1,11 @@
+/**
+ * Every setting of an experiment that has a default, with that default, written once. The spec's
+ * zod schema (spec/experiment-spec-schema.ts), the CLI, the workflows and core/distil.ts take
+ * their defaults from here. Pure and deterministic: workflows import it at run time. It is in
+ * core/, not contract/, because core/branch-decisions.ts and core/distil.ts read these settings
+ * and core/ imports nothing above it.
+ */
+
 /** Exploration settings of an episode (DESIGN.md §1). Pure: shared by workflows and the CLI. */
 export interface LeafeSettings {
   /** Maximum trajectory length in environment steps (replayed prefix included). Paper's CodeContests: 4. */
@@ -53,7 +61,10 @@ export interface InferenceSettings {
   requestsFrom?: InferenceRequestsFrom;
 }
 
-export type InferenceRequestsFrom = 'env-workers' | 'llm-workers';
+export const INFERENCE_REQUESTS_FROM = ['env-workers', 'llm-workers'] as const;
+export type InferenceRequestsFrom = (typeof INFERENCE_REQUESTS_FROM)[number];
+/** What an unset `requestsFrom` means. */
+export const DEFAULT_REQUESTS_FROM: InferenceRequestsFrom = 'env-workers';
 
 export const DEFAULT_SAMPLING = { temperature: 0.7, maxTokens: 1024, timeoutMs: 120_000 } as const;
 
@@ -79,3 +90,26 @@ export const DEFAULT_TIMEOUTS: EpisodeTimeouts = {
   llmMaxAttempts: 0,
   maxReopens: 5,
 };
+
+export type DistilMethod = 'leafe' | 'rft';
+
+/** How exploration trees become SFT records (core/distil.ts). */
+export interface DistilSettings {
+  /** A counterfactual sample counts only if its branch succeeded (the paper leaves it open). */
+  requireSuccess: boolean;
+  /** Unset: the method's default (DEFAULT_REHEARSAL_FRACTION). */
+  rehearsalFraction?: number;
+  /** Weight of L_reh against L_cf. */
+  beta: number;
+}
+
+export const DEFAULT_DISTIL: DistilSettings = { requireSuccess: true, beta: 1 };
+
+/** Share of successful steps kept for D_reh when unset: RFT trains on every successful step. */
+export const DEFAULT_REHEARSAL_FRACTION: Record<DistilMethod, number> = { leafe: 0.2, rft: 1 };
+
+/** Study-wide settings: iterations of explore → distil → train, the seed, episodes run at once. */
+export const DEFAULT_STUDY = { iterations: 1, seed: 1, episodeConcurrency: 8 } as const;
+
+/** The simulated trainer's schedule. */
+export const DEFAULT_SIM_TRAINER = { epochs: 2, stepsPerEpoch: 10, stepMs: 10 } as const;

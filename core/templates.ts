@@ -1,7 +1,8 @@
 /**
  * Every text the model or the user reads, in one place. `{{name}}` placeholders are filled by
- * `fill`. Changing a template changes prompts (and so simulator and model behaviour): keep the
- * markers the simulator relies on (TASK_MARKER, EXPERIENCE_MARKER) stable.
+ * `fill`; the environments keep their own texts and fill them with `fillTemplate`, the one
+ * placeholder filler. Changing a template changes prompts (and so simulator and model
+ * behaviour): keep the markers the simulator relies on (TASK_MARKER, EXPERIENCE_MARKER) stable.
  */
 export const TASK_MARKER = 'Task id:';
 export const EXPERIENCE_MARKER = 'Lesson from an earlier attempt:';
@@ -47,9 +48,19 @@ Feedback:
 
 export type TemplateName = keyof typeof templates;
 
-export function fill(name: TemplateName, vars: Record<string, string | number>): string {
-  return templates[name].replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    if (!(key in vars)) throw new Error(`template '${name}': missing value for {{${key}}}`);
+export type TemplateVars = Record<string, string | number>;
+
+/**
+ * Replaces every `{{name}}` in `text` with `vars[name]`, in one pass (values are not scanned for
+ * placeholders). A placeholder without a value is a bug: it throws, naming `what` and the key.
+ */
+export function fillTemplate(text: string, vars: TemplateVars, what = 'template'): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    if (!Object.hasOwn(vars, key)) throw new Error(`${what}: missing value for {{${key}}}`);
     return String(vars[key]);
   });
+}
+
+export function fill(name: TemplateName, vars: TemplateVars): string {
+  return fillTemplate(templates[name], vars, `template '${name}'`);
 }

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { INFERENCE_KEYS_INVALID, INFERENCE_KEY_REFUSED } from '../contract/failure-types';
 
 /**
  * Which API keys this process may send, and where. The spec (written by whoever starts a
@@ -62,11 +63,11 @@ export function apiKeyFor(target: { baseUrl: string; apiKeyEnv?: string; field?:
   try {
     policy = keyPolicyFrom(env);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InferenceKeysInvalid');
+    throw ApplicationFailure.nonRetryable((err as Error).message, INFERENCE_KEYS_INVALID);
   }
   const field = target.field ?? 'inference.apiKeyEnv';
   const refuse = (why: string) =>
-    ApplicationFailure.nonRetryable(`${field} ${target.apiKeyEnv}: refused to send its key to ${target.baseUrl}: ${why}`, 'InferenceKeyRefused');
+    ApplicationFailure.nonRetryable(`${field} ${target.apiKeyEnv}: refused to send its key to ${target.baseUrl}: ${why}`, INFERENCE_KEY_REFUSED);
   if (target.apiKeyEnv) {
     const variable = target.apiKeyEnv;
     if (!isAllowedKeyVariable(variable)) throw refuse(`workers only send keys from variables named ${KEY_VARIABLE_PREFIX}* or OPENAI_API_KEY`);

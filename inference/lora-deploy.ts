@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployInput, DeployResult } from '../contract/deploy-activities';
 import { apiKeyFor } from './inference-keys';
 import { isRequestRejected } from './openai-errors';
+import { DEPLOY_REJECTED } from '../contract/failure-types';
 
 async function listModels(baseUrl: string, headers: Record<string, string>): Promise<Array<{ id: string; root?: string }>> {
   const res = await fetch(`${baseUrl}/models`, { headers });
@@ -32,7 +33,7 @@ export async function loadLoraAdapter(input: DeployInput): Promise<DeployResult>
   const text = await res.text();
   if (!res.ok && !/already been loaded/i.test(text)) {
     const message = `POST ${baseUrl}/load_lora_adapter {lora_name: ${JSON.stringify(input.adapterName)}, lora_path: ${JSON.stringify(input.adapterPath)}} answered HTTP ${res.status}: ${text.slice(0, 500)}`;
-    if (isRequestRejected(res.status)) throw ApplicationFailure.nonRetryable(message, 'DeployRejected');
+    if (isRequestRejected(res.status)) throw ApplicationFailure.nonRetryable(message, DEPLOY_REJECTED);
     throw new Error(message);
   }
   if (!(await listModels(baseUrl, headers)).some((m) => m.id === input.adapterName)) {

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { ApplicationFailure } from '@temporalio/activity';
+import { INFERENCE_BAD_RESPONSE, INFERENCE_REQUEST_REJECTED, INFERENCE_SERVER_ERROR, INFERENCE_TIMEOUT, INFERENCE_UNREACHABLE } from '../contract/failure-types';
 
 /** Statuses worth retrying: timeouts, conflicts, rate limits and every 5xx. */
 const RETRYABLE_4XX = new Set([408, 409, 429]);
@@ -49,12 +50,12 @@ export function classifyInferenceError(err: unknown, where: { baseUrl: string; m
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof OpenAI.APIError && typeof err.status === 'number' && isRequestRejected(err.status)) {
     const hint = (err.status === 401 || err.status === 403) && !where.sentKey ? ' (no API key was sent: the workers send one only to URLs listed for it in their LEAFE_INFERENCE_KEYS, see docs/design-notes.md)' : '';
-    return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${serverMessage(err)}${hint}`, 'InferenceRequestRejected');
+    return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${serverMessage(err)}${hint}`, INFERENCE_REQUEST_REJECTED);
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no response within ${where.timeoutMs / 1000} s (inference.timeoutMs ${where.timeoutMs})`, 'InferenceTimeout');
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no response within ${where.timeoutMs / 1000} s (inference.timeoutMs ${where.timeoutMs})`, INFERENCE_TIMEOUT);
   if (err instanceof OpenAI.APIUserAbortError) return err; // cancelled by Temporal: nothing to explain
-  if (err instanceof OpenAI.APIConnectionError) return ApplicationFailure.retryable(`${server}: ${connectionProblem(err)}`, 'InferenceUnreachable');
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') return ApplicationFailure.retryable(`${server} answered HTTP ${err.status}: ${serverMessage(err)}`, 'InferenceServerError');
-  if (err instanceof SyntaxError) return ApplicationFailure.retryable(`${server} answered something that is not JSON (${err.message})`, 'InferenceBadResponse');
+  if (err instanceof OpenAI.APIConnectionError) return ApplicationFailure.retryable(`${server}: ${connectionProblem(err)}`, INFERENCE_UNREACHABLE);
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') return ApplicationFailure.retryable(`${server} answered HTTP ${err.status}: ${serverMessage(err)}`, INFERENCE_SERVER_ERROR);
+  if (err instanceof SyntaxError) return ApplicationFailure.retryable(`${server} answered something that is not JSON (${err.message})`, INFERENCE_BAD_RESPONSE);
   return err instanceof Error ? err : new Error(String(err));
 }

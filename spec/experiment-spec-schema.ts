@@ -1,7 +1,20 @@
 import { z } from 'zod';
+import type { EnvSpec } from '../core/env-spec';
+import {
+  DEFAULT_DISTIL,
+  DEFAULT_REHEARSAL_FRACTION,
+  DEFAULT_REQUESTS_FROM,
+  DEFAULT_SAMPLING,
+  DEFAULT_SIM_TRAINER,
+  DEFAULT_STUDY,
+  INFERENCE_REQUESTS_FROM,
+  type DistilSettings,
+  type EpisodeTimeouts,
+  type LeafeSettings,
+} from '../core/leafe-settings';
 
 // The experiment spec users write (YAML or JSON). Validated here, at the edge: workflows get
-// the resolved ExperimentConfig and never see zod.
+// the resolved ExperimentConfig and never see zod. Defaults come from core/leafe-settings.ts.
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -43,13 +56,13 @@ const apiKeyEnv = () =>
     .describe("environment variable with the API key on the workers; sent only if the worker's LEAFE_INFERENCE_KEYS lists baseUrl for it (docs/design-notes.md)");
 
 const sampling = {
-  temperature: z.number().min(0).max(2).default(0.7),
+  temperature: z.number().min(0).max(2).default(DEFAULT_SAMPLING.temperature),
   topP: z.number().gt(0).max(1).optional(),
-  maxTokens: positiveInt.default(1024),
-  timeoutMs: positiveInt.default(120_000),
+  maxTokens: positiveInt.default(DEFAULT_SAMPLING.maxTokens),
+  timeoutMs: positiveInt.default(DEFAULT_SAMPLING.timeoutMs),
   requestsFrom: z
-    .enum(['env-workers', 'llm-workers'])
-    .default('env-workers')
+    .enum(INFERENCE_REQUESTS_FROM)
+    .default(DEFAULT_REQUESTS_FROM)
     .describe('env-workers: the model is asked inside the one activity per step on the env worker holding the session (fewest round trips); llm-workers: separate act/reflect activities on the llm queue (when only dedicated workers can reach the inference server or hold its key)'),
 };
 
@@ -86,7 +99,14 @@ const trainerSchema = z.discriminatedUnion('kind', [
     })
     .strict()
     .refine((t) => Boolean(t.template) !== Boolean(t.command), { message: 'expected exactly one of `template` or `command`' }),
-  z.object({ kind: z.literal('sim'), epochs: positiveInt.default(2), stepsPerEpoch: positiveInt.default(10), stepMs: nonNegativeInt.default(10) }).strict(),
+  z
+    .object({
+      kind: z.literal('sim'),
+      epochs: positiveInt.default(DEFAULT_SIM_TRAINER.epochs),
+      stepsPerEpoch: positiveInt.default(DEFAULT_SIM_TRAINER.stepsPerEpoch),
+      stepMs: nonNegativeInt.default(DEFAULT_SIM_TRAINER.stepMs),
+    })
+    .strict(),
 ]);
 
 const deploySchema = z.discriminatedUnion('kind', [
@@ -100,8 +120,8 @@ export const experimentSpecSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" or "-"'),
     methods: z.array(methodSchema).min(1).describe('one method is an experiment; several are a study run side by side'),
-    iterations: nonNegativeInt.default(1),
-    seed: nonNegativeInt.default(1),
+    iterations: nonNegativeInt.default(DEFAULT_STUDY.iterations),
+    seed: nonNegativeInt.default(DEFAULT_STUDY.seed),
     runDir: z.string().optional(),
     env: envSchema,
     tasks: z.object({ train: taskSelection, eval: taskSelection }).strict(),
@@ -126,18 +146,21 @@ export const experimentSpecSchema = z
       .default({}),
     distil: z
       .object({
-        requireSuccess: z.boolean().default(true),
-        rehearsalFraction: probability.optional().describe('share of successful steps kept for D_reh; default per method: 0.2 for leafe, 1 for rft (all successful steps)'),
-        beta: z.number().nonnegative().default(1),
+        requireSuccess: z.boolean().default(DEFAULT_DISTIL.requireSuccess),
+        rehearsalFraction: probability.optional().describe(`share of successful steps kept for D_reh; default per method: ${DEFAULT_REHEARSAL_FRACTION.leafe} for leafe, ${DEFAULT_REHEARSAL_FRACTION.rft} for rft (all successful steps)`),
+        beta: z.number().nonnegative().default(DEFAULT_DISTIL.beta),
       })
       .strict()
-      .default({ requireSuccess: true, beta: 1 }),
+      .default(() => ({ ...DEFAULT_DISTIL })),
     trainer: trainerSchema,
     deploy: deploySchema,
     evaluation: z
       .object({ samples: positiveInt, ks: z.array(positiveInt).min(1).optional(), horizon: positiveInt.optional() })
       .strict(),
-    concurrency: z.object({ episodes: positiveInt.default(8) }).strict().default({ episodes: 8 }),
+    concurrency: z
+      .object({ episodes: positiveInt.default(DEFAULT_STUDY.episodeConcurrency) })
+      .strict()
+      .default({ episodes: DEFAULT_STUDY.episodeConcurrency }),
     timeouts: z
       .object({
         sessionScheduleToStartMs: positiveInt.describe('how long a step waits for the worker holding its environment before re-opening elsewhere'),
@@ -155,3 +178,11 @@ export const experimentSpecSchema = z
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 
+
+// The shapes the workflows receive are pure types in core/ (no zod at run time there). These
+// lines stop the compile when the schema and those types differ in any field, type or optionality.
+type SameType<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+true satisfies SameType<ExperimentSpec['env'], EnvSpec>;
+true satisfies SameType<ExperimentSpec['leafe'], Partial<LeafeSettings>>;
+true satisfies SameType<ExperimentSpec['distil'], DistilSettings>;
+true satisfies SameType<NonNullable<ExperimentSpec['timeouts']>, Partial<EpisodeTimeouts>>;

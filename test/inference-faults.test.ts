@@ -7,6 +7,7 @@ import type { EpisodeTree } from '../core/tree';
 import type { SimServer } from '../sim/sim-server';
 import { comparableTree, firstTasks, runEpisode, scheduledActivities, simInference, startCodeSim } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
+import { INFERENCE_REQUEST_REJECTED } from '../contract/failure-types';
 
 let t: TestTemporal;
 let clean: SimServer;
@@ -79,7 +80,7 @@ test('an unknown model (HTTP 404) fails the step activity and the episode at onc
   expect((activity as ActivityFailure).activityType).toBe('takeStep');
   const app = (activity as ActivityFailure).cause;
   expect(app).toBeInstanceOf(ApplicationFailure);
-  expect((app as ApplicationFailure).type).toBe('InferenceRequestRejected');
+  expect((app as ApplicationFailure).type).toBe(INFERENCE_REQUEST_REJECTED);
   expect((app as ApplicationFailure).nonRetryable).toBe(true);
   expect((app as ApplicationFailure).message).toContain('HTTP 404');
   expect((app as ApplicationFailure).message).toContain('"no-such-model"');

@@ -16,6 +16,7 @@ import { loadSpec } from '../spec/load-spec';
 import { chatAnswer, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 import { firstTasks, runEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
+import { INFERENCE_KEY_REFUSED } from '../contract/failure-types';
 
 let t: TestTemporal;
 const servers: FakeInference[] = [];
@@ -69,7 +70,7 @@ test('a spec naming a variable the worker does not list for its URL: refused, no
   const notAllowed = await episode(inference(target.url, 'MY_SECRET_TOKEN'), 'prefix');
   expect(notAllowed).toBeInstanceOf(WorkflowFailedError);
   const app = (((notAllowed as WorkflowFailedError).cause as ChildWorkflowFailure).cause as ActivityFailure).cause as ApplicationFailure;
-  expect(app.type).toBe('InferenceKeyRefused');
+  expect(app.type).toBe(INFERENCE_KEY_REFUSED);
   expect(app.nonRetryable).toBe(true);
   expect(app.message).toContain(`inference.apiKeyEnv MY_SECRET_TOKEN: refused to send its key to ${target.url}`);
   expect(app.message).toContain('LEAFE_KEY_* or OPENAI_API_KEY');

@@ -13,11 +13,11 @@ import type { EnvironmentActivities, TakeStepInput } from '../contract/environme
 import { providerFor } from '../envs/registry';
 import { createInferenceClient } from '../inference/inference-client';
 import { CompletionJournal } from '../activities/inference/completion-journal';
-import { RequestLimiter } from '../activities/inference/request-limiter';
 import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { SimServer } from '../sim/sim-server';
 import { CODE_ENV, firstTasks, simInference, startCodeSim } from './support/episode-runner';
+import { INFERENCE_REQUEST_REJECTED, SESSION_LOST } from '../contract/failure-types';
 
 let dir: string;
 let sim: SimServer;
@@ -95,7 +95,7 @@ test('a session that is not at step t − 1 (or t, for a retry) is reported lost
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect((err as ApplicationFailure).type).toBe('SessionLost');
+  expect((err as ApplicationFailure).type).toBe(SESSION_LOST);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
   expect((err as ApplicationFailure).message).toContain('has taken 0 steps; step 3');
 
@@ -103,28 +103,8 @@ test('a session that is not at step t − 1 (or t, for a retry) is reported lost
     () => null,
     (e: unknown) => e,
   );
-  expect((missing as ApplicationFailure).type).toBe('SessionLost');
+  expect((missing as ApplicationFailure).type).toBe(SESSION_LOST);
   expect(sim.stats().totalRequests).toBe(0);
-});
-
-test('RequestLimiter keeps at most `limit` calls in flight and runs them all', async () => {
-  const limiter = new RequestLimiter(2);
-  let active = 0;
-  let peak = 0;
-  const results = await Promise.all(
-    Array.from({ length: 7 }, (_, i) =>
-      limiter.run(async () => {
-        active++;
-        peak = Math.max(peak, active);
-        await new Promise((r) => setTimeout(r, 5));
-        active--;
-        return i;
-      }),
-    ),
-  );
-  expect(results).toEqual([0, 1, 2, 3, 4, 5, 6]);
-  expect(peak).toBe(2);
-  expect(() => new RequestLimiter(0)).toThrow(/got 0, expected an integer ≥ 1/);
 });
 
 test('an opening takeStep resets + replays, takes the step, and closes what it opened when the attempt fails', async () => {
@@ -144,7 +124,7 @@ test('an opening takeStep resets + replays, takes the step, and closes what it o
     () => null,
     (e: unknown) => e,
   );
-  expect((err as ApplicationFailure).type).toBe('InferenceRequestRejected');
+  expect((err as ApplicationFailure).type).toBe(INFERENCE_REQUEST_REJECTED);
   expect(await run(acts.openSessionCount, undefined)).toBe(before);
 
   // A replay that does not end right before step t is refused.

@@ -9,6 +9,7 @@ import * as workflows from '../workflows';
 import type { EvaluateInput } from '../contract/evaluate-input';
 import { CODE_ENV, simInference } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
+import { INVALID_EVALUATE_INPUT } from '../contract/failure-types';
 
 let t: TestTemporal;
 
@@ -60,7 +61,7 @@ function evaluateInput(overrides: Partial<EvaluateInput>): EvaluateInput {
 
 test('evaluateWorkflow with no tasks (meanPassAtK would throw RangeError) fails at once, naming taskIds', async () => {
   const f = await failureOf('evaluateWorkflow', [evaluateInput({ taskIds: [] })]);
-  expect(f.type).toBe('InvalidEvaluateInput');
+  expect(f.type).toBe(INVALID_EVALUATE_INPUT);
   expect(f.nonRetryable).toBe(true);
   expect(f.message).toBe('evaluateWorkflow: taskIds = [], expected a non-empty list of task ids');
 });
@@ -75,7 +76,7 @@ test('evaluateWorkflow with bad samples, ks, horizon or concurrency fails before
   ];
   for (const [overrides, message] of cases) {
     const f = await failureOf('evaluateWorkflow', [evaluateInput(overrides)]);
-    expect(f.type).toBe('InvalidEvaluateInput');
+    expect(f.type).toBe(INVALID_EVALUATE_INPUT);
     expect(f.message).toBe(`evaluateWorkflow: ${message}`);
   }
 });

@@ -7,6 +7,7 @@ import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
 import type { BranchInput, BranchRequest, BranchResult } from '../contract/episode-types';
 import type { StepStrategy } from './step-strategy';
+import { INCONSISTENT_STEP } from '../contract/failure-types';
 
 /**
  * The branch loop, written once (pure: no Temporal workflow API, no Node). branchWorkflow runs it
@@ -128,7 +129,7 @@ export async function exploreBranch(input: BranchInput, strategy: StepStrategy, 
         if (!oneActivityPerStep) {
           reflected = await llm.reflect({ inference: input.inference, trajectoryRef, seed: ask.reflectSeed });
         } else if (!reflected) {
-          throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, 'InconsistentStep');
+          throw ApplicationFailure.nonRetryable(`takeStep did not reflect after step ${t} of ${input.branchId}, but planReflection says a reflection is due`, INCONSISTENT_STEP);
         }
         usage = addUsage(usage, reflected.usage);
         const p = reflected.parsed;

@@ -2,9 +2,8 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, Cancella
 import type { EnvSpec } from '../core/env-spec';
 import type { EpisodeTimeouts } from '../core/leafe-settings';
 import type { Text } from '../core/text';
-import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome } from '../contract/environment-activities';
-import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
-import { SESSION_LOST } from '../contract/failure-types';
+import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome, TakeStepInput, TakeStepResult } from '../contract/environment-activities';
+import { INCONSISTENT_STEP, NONDETERMINISTIC_ENVIRONMENT, SESSION_LOST, SESSION_NOT_OPEN } from '../contract/failure-types';
 import type { BranchSession } from './branch-loop';
 
 
@@ -105,7 +104,7 @@ export class EnvironmentSession implements BranchSession {
       open: { env: this.params.env, taskId: this.params.taskId, seed: this.params.seed, replay: prefix },
     });
     const opened = result.opened;
-    if (!opened) throw ApplicationFailure.nonRetryable(`takeStep with open for ${this.id} returned no opened session`, 'InconsistentStep');
+    if (!opened) throw ApplicationFailure.nonRetryable(`takeStep with open for ${this.id} returned no opened session`, INCONSISTENT_STEP);
     this.current = result.closed ? null : opened;
     this.actions.push(...prefix, result.action);
     this.lastTrajectoryRef = result.outcome.trajectoryRef;
@@ -115,7 +114,7 @@ export class EnvironmentSession implements BranchSession {
   private async withReopen<T>(attempt: (session: OpenEnvironmentResult) => Promise<T>, lost: (err: unknown) => boolean): Promise<T> {
     for (;;) {
       const session = this.current;
-      if (!session) throw ApplicationFailure.nonRetryable(`environment session ${this.id} is not open`, 'SessionNotOpen');
+      if (!session) throw ApplicationFailure.nonRetryable(`environment session ${this.id} is not open`, SESSION_NOT_OPEN);
       try {
         return await attempt(session);
       } catch (err) {
@@ -125,7 +124,7 @@ export class EnvironmentSession implements BranchSession {
         if (reopened.trajectoryRef !== this.lastTrajectoryRef) {
           throw ApplicationFailure.nonRetryable(
             `environment ${this.params.env.kind} task ${this.params.taskId} is not deterministic: replaying ${this.actions.length} actions gave a different trajectory (${reopened.trajectoryRef} != ${this.lastTrajectoryRef})`,
-            'NondeterministicEnvironment',
+            NONDETERMINISTIC_ENVIRONMENT,
           );
         }
       }

@@ -7,6 +7,7 @@ import { boundedMap } from './bounded-map';
 import { evaluationProgressQuery } from '../contract/evaluate-messages';
 import type { EvaluateInput } from '../contract/evaluate-input';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
+import { INVALID_EVALUATE_INPUT } from '../contract/failure-types';
 
 /**
  * Pass@k under a fixed interaction budget: n independent samples per task, no reflection and no
@@ -57,7 +58,7 @@ const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v
  */
 function checkEvaluateInput(input: EvaluateInput): void {
   const bad = (field: string, value: unknown, expected: string) =>
-    ApplicationFailure.nonRetryable(`evaluateWorkflow: ${field} = ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}, expected ${expected}`, 'InvalidEvaluateInput');
+    ApplicationFailure.nonRetryable(`evaluateWorkflow: ${field} = ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}, expected ${expected}`, INVALID_EVALUATE_INPUT);
   if (!Array.isArray(input.taskIds) || input.taskIds.length === 0 || !input.taskIds.every((t) => typeof t === 'string')) throw bad('taskIds', input.taskIds, 'a non-empty list of task ids');
   if (!isPositiveInteger(input.samples)) throw bad('samples', input.samples, 'an integer >= 1');
   if (!Array.isArray(input.ks) || !input.ks.every(isPositiveInteger)) throw bad('ks', input.ks, 'a list of integers >= 1');

@@ -22,6 +22,7 @@ import { pauseSignal, resumeSignal, setConcurrencySignal, statusQuery, type Expe
 import { ExperimentIdKey, IterationKey, MethodKey, StageKey } from '../contract/search-attribute-keys';
 import { storedEpisodeWorkflow } from './stored-episode-workflow';
 import { stageKey } from '../contract/stage-keys';
+import { EMPTY_DATASET } from '../contract/failure-types';
 
 /**
  * One experiment (one method): per iteration evaluate the current model, then (leafe/rft)
@@ -157,7 +158,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     if (dataset.records === 0) {
       throw ApplicationFailure.nonRetryable(
         `iteration ${it}: distillation produced no training records (${episodes.length} episodes, ${record.explore.solved} solved); expected at least one success to learn from — raise the exploration budget or the number of training tasks`,
-        'EmptyDataset',
+        EMPTY_DATASET,
       );
     }
 

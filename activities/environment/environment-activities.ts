@@ -3,7 +3,7 @@ import type { EnvironmentProviders } from '../../contract/environment-port';
 import type { InferenceClient } from '../../contract/inference-port';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { CompletionJournal } from '../inference/completion-journal';
-import { RequestLimiter } from '../inference/request-limiter';
+import pLimit from 'p-limit';
 import { SessionRegistry } from './session-registry';
 import { createTakeStepActivity } from './take-step-activity';
 
@@ -29,14 +29,14 @@ const DEFAULT_LIMITS = { envSteps: 8, inferenceRequests: 64 };
  */
 export function createEnvironmentActivities(deps: EnvironmentActivityDeps): EnvironmentActivities {
   const limits = { envSteps: deps.limits?.envSteps ?? DEFAULT_LIMITS.envSteps, inferenceRequests: deps.limits?.inferenceRequests ?? DEFAULT_LIMITS.inferenceRequests };
-  const sessions = new SessionRegistry(deps.store, deps.providers, new RequestLimiter(limits.envSteps));
+  const sessions = new SessionRegistry(deps.store, deps.providers, pLimit(limits.envSteps));
   const takeStep = createTakeStepActivity({
     store: deps.store,
     sessionQueue: deps.sessionQueue,
     sessions,
     inference: deps.inference,
     journal: deps.journal,
-    llmLimiter: new RequestLimiter(limits.inferenceRequests),
+    llmLimiter: pLimit(limits.inferenceRequests),
   });
 
   return {

@@ -4,9 +4,9 @@ import type { OpenEnvironmentInput, OpenEnvironmentResult, StepOutcome } from '.
 import type { Environment, EnvironmentProviders, StepResult } from '../../contract/environment-port';
 import type { Trajectory } from '../../core/trajectory';
 import type { ArtifactStore } from '../../infra/artifact-store';
-import type { RequestLimiter } from '../inference/request-limiter';
+import type { LimitFunction } from 'p-limit';
 import { saveTrajectory } from './trajectory';
-import { SESSION_LOST } from '../../contract/failure-types';
+import { SANDBOX_REFUSED, SESSION_LOST } from '../../contract/failure-types';
 
 /** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
 
@@ -35,7 +35,7 @@ export class SessionRegistry {
   constructor(
     private readonly store: ArtifactStore,
     private readonly providers: EnvironmentProviders,
-    private readonly stepLimiter: RequestLimiter,
+    private readonly stepLimiter: LimitFunction,
   ) {}
 
   get size(): number {
@@ -48,7 +48,7 @@ export class SessionRegistry {
     const provider = this.providers(spec);
     const env = await provider.open(taskId, seed).catch((err: unknown) => {
       // A worker whose sandbox may not run untrusted code: say so at once, no retries.
-      if (err instanceof Error && err.name === 'SandboxRefused') throw ApplicationFailure.nonRetryable(err.message, 'SandboxRefused');
+      if (err instanceof Error && err.name === SANDBOX_REFUSED) throw ApplicationFailure.nonRetryable(err.message, SANDBOX_REFUSED);
       throw err;
     });
     const observation = await env.reset();
@@ -56,7 +56,7 @@ export class SessionRegistry {
     const session: Session = { env, trajectory: { taskId, instructions, initialObservation: observation, steps: [] }, trajectoryRef: '', lock: Promise.resolve() };
     const replayed: StepOutcome[] = [];
     for (const [i, action] of replay.entries()) {
-      replayed.push(await this.record(session, action, await this.stepLimiter.run(() => env.step(action))));
+      replayed.push(await this.record(session, action, await this.stepLimiter(() => env.step(action))));
       Context.current().heartbeat({ replayed: i + 1, of: replay.length });
     }
     // Each replayed step stored the trajectory already; a fresh one is stored here.
@@ -100,7 +100,7 @@ export class SessionRegistry {
       if (t !== undefined && taken !== t - 1) throw notAtStep(sessionId, taken, t);
       let result: StepResult;
       try {
-        result = await this.stepLimiter.run(() => session.env.step(action));
+        result = await this.stepLimiter(() => session.env.step(action));
       } catch (err) {
         // A failed step is never retried in this session: the workflow re-opens a fresh one and
         // replays. Close this one now, or it would leak (AgentGym servers crash on leaked sessions).

@@ -5,9 +5,10 @@ import type { ReflectResult } from '../../contract/inference-activities';
 import type { Completion, InferenceClient, ReflectionCompletion } from '../../contract/inference-port';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import type { CompletionJournal } from '../inference/completion-journal';
-import type { RequestLimiter } from '../inference/request-limiter';
+import type { LimitFunction } from 'p-limit';
 import type { SessionRegistry } from './session-registry';
 import { loadTrajectory } from './trajectory';
+import { INCONSISTENT_STEP } from '../../contract/failure-types';
 
 /**
  * One environment step as one activity on the worker holding the session: ask the model for
@@ -24,7 +25,7 @@ export function createTakeStepActivity(deps: {
   sessions: SessionRegistry;
   inference: InferenceClient;
   journal: CompletionJournal;
-  llmLimiter: RequestLimiter;
+  llmLimiter: LimitFunction;
 }) {
   return async function takeStep(input: TakeStepInput): Promise<TakeStepResult> {
     const ctx = Context.current();
@@ -36,11 +37,11 @@ export function createTakeStepActivity(deps: {
       const { inference: s } = input;
       let before: string;
       if (input.open) {
-        if (input.open.replay.length !== input.t - 1) throw ApplicationFailure.nonRetryable(`takeStep: step ${input.t} cannot follow a replay of ${input.open.replay.length} actions`, 'InconsistentStep');
+        if (input.open.replay.length !== input.t - 1) throw ApplicationFailure.nonRetryable(`takeStep: step ${input.t} cannot follow a replay of ${input.open.replay.length} actions`, INCONSISTENT_STEP);
         opened = await deps.sessions.openFor({ ...input.open, sessionId: input.sessionId }, deps.sessionQueue);
         before = opened.trajectoryRef;
       } else {
-        if (input.trajectoryRef === null) throw ApplicationFailure.nonRetryable('takeStep: trajectoryRef is null and there is no session to open', 'InconsistentStep');
+        if (input.trajectoryRef === null) throw ApplicationFailure.nonRetryable('takeStep: trajectoryRef is null and there is no session to open', INCONSISTENT_STEP);
         // A lost session is reported before the model is asked: the workflow re-opens it sooner.
         deps.sessions.expectStep(input.sessionId, input.t);
         before = input.trajectoryRef;
@@ -50,7 +51,7 @@ export function createTakeStepActivity(deps: {
         { workflowId, t: input.t, kind: 'act', seed: input.actSeed, trajectoryRef: before, experience: input.experience, model: s.model },
         async () => {
           const trajectory = await loadTrajectory(deps.store, before);
-          return deps.llmLimiter.run(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
+          return deps.llmLimiter(() => deps.inference.act(s, trajectory, input.experience, input.actSeed, signal));
         },
       );
       if (acted.reused) reused++;
@@ -63,7 +64,7 @@ export function createTakeStepActivity(deps: {
           { workflowId, t: input.t, kind: 'reflect', seed: input.reflectSeed, trajectoryRef: outcome.trajectoryRef, experience: null, model: s.model },
           async () => {
             const trajectory = await loadTrajectory(deps.store, outcome.trajectoryRef);
-            return deps.llmLimiter.run(() => deps.inference.reflect(s, trajectory, input.reflectSeed, signal));
+            return deps.llmLimiter(() => deps.inference.reflect(s, trajectory, input.reflectSeed, signal));
           },
         );
         if (reflected.reused) reused++;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TrainActivities, TrainStageInput, TrainStageResult } from '../../contract/train-activities';
 import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type TrainerRunner } from '../../contract/trainer-port';
+import { TRAINER_CONFIG_ERROR, TRAINER_CRASH_ERROR } from '../../contract/failure-types';
 
 /**
  * The SFT stage (train queue): runs the trainer command as a child process (through the injected
@@ -16,7 +17,7 @@ export function createTrainActivities(deps: { runDir: string; runTrainer: Traine
       const outputDir = path.join(deps.runDir, input.outputDir);
       const trainer = input.trainer;
       // Experiments started before the simulated trainer became a command trainer ask for `kind: sim`.
-      if (trainer.kind !== 'command') throw ApplicationFailure.nonRetryable(`trainer.kind ${JSON.stringify(trainer.kind)}: expected a command trainer (the simulated trainer is one since spec/sim-trainer.ts); start the experiment again`, 'TrainerConfigError');
+      if (trainer.kind !== 'command') throw ApplicationFailure.nonRetryable(`trainer.kind ${JSON.stringify(trainer.kind)}: expected a command trainer (the simulated trainer is one since spec/sim-trainer.ts); start the experiment again`, TRAINER_CONFIG_ERROR);
       const hyper = Object.fromEntries(Object.entries(trainer.hyperparameters).map(([k, v]) => [k, String(v)]));
       const placeholders: Record<string, string> = {
         ...hyper,
@@ -42,8 +43,8 @@ export function createTrainActivities(deps: { runDir: string; runTrainer: Traine
         });
         return { adapterPath: outputDir, resumedFrom: result.resumedFrom, finalCheckpoint: result.finalCheckpoint, steps: result.progress.step ?? null };
       } catch (err) {
-        if (err instanceof TrainerConfigError) throw ApplicationFailure.nonRetryable(err.message, 'TrainerConfigError', err.details);
-        if (err instanceof TrainerCrashError) throw ApplicationFailure.retryable(err.message, 'TrainerCrashError', err.details);
+        if (err instanceof TrainerConfigError) throw ApplicationFailure.nonRetryable(err.message, TRAINER_CONFIG_ERROR, err.details);
+        if (err instanceof TrainerCrashError) throw ApplicationFailure.retryable(err.message, TRAINER_CRASH_ERROR, err.details);
         if (err instanceof TrainerAbortedError) throw err.cause ?? err;
         throw err;
       }

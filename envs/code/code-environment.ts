@@ -7,7 +7,8 @@ import type { SandboxLimits } from '../../core/env-spec';
 import type { Environment, StepResult } from '../../contract/environment-port';
 import type { CodeTask } from './code-tasks';
 import { extractProgram } from './extract-program';
-import { codeTemplates as t, render } from './feedback-templates';
+import { fillTemplate } from '../../core/templates';
+import { codeTemplates as t } from './feedback-templates';
 import { formatFeedback } from './format-feedback';
 import { runTests, type TestRun } from './run-tests';
 import { DEFAULT_LIMITS } from './sandbox';
@@ -35,14 +36,14 @@ export class CodeEnvironment implements Environment {
   async step(action: string): Promise<StepResult> {
     const program = extractProgram(action);
     if (!program.trim()) {
-      return { observation: render(t.summary, { passed: 0, total: 0 }), feedback: t.noProgram, reward: 0, done: false, success: false };
+      return { observation: fillTemplate(t.summary, { passed: 0, total: 0 }), feedback: t.noProgram, reward: 0, done: false, success: false };
     }
     const limits = { ...DEFAULT_LIMITS, ...this.options.limits };
     const run = await runTests(this.task, program, { limits });
     this.lastRun = run;
     const success = run.total > 0 && run.passed === run.total && !run.load && !run.killed;
     return {
-      observation: render(t.summary, { passed: run.passed, total: run.total }),
+      observation: fillTemplate(t.summary, { passed: run.passed, total: run.total }),
       feedback: formatFeedback(run, limits, this.options.feedbackChars),
       reward: run.total > 0 ? run.passed / run.total : 0,
       done: success,

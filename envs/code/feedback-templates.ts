@@ -1,6 +1,6 @@
 /**
  * Every text of the code environment the model reads; `{{name}}` placeholders are filled by
- * `render`. Feedback must be deterministic:
+ * core's `fillTemplate`. Feedback must be deterministic:
  * never put durations, pids or temp paths here.
  */
 export const codeTemplates = {
@@ -28,10 +28,3 @@ Do not read input or print anything: the function is called by hidden tests, and
   truncated: '... ({{more}} more characters of feedback omitted)',
   moreFailures: '- ... and {{count}} more failed tests',
 } as const;
-
-export function render(template: string, vars: Record<string, string | number>): string {
-  return template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
-    if (!(k in vars)) throw new Error(`feedback template: no value for placeholder '${k}'`);
-    return String(vars[k]);
-  });
-}

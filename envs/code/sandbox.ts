@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { SandboxLimits } from '../../core/env-spec';
+import { SANDBOX_REFUSED } from '../../contract/failure-types';
 
 /** Strongest first. */
 export const ISOLATION_LEVELS = ['bwrap', 'unshare', 'setpriv', 'rlimit'] as const;
@@ -237,7 +238,7 @@ export function weakSandboxAllowed(): boolean {
 
 /** A configuration problem of the worker, not of the task: retrying elsewhere or later does not help. */
 export class SandboxRefusedError extends Error {
-  override name = 'SandboxRefused';
+  override name = SANDBOX_REFUSED;
 }
 
 /** Throws, saying what to install or which opt-in to give, unless `level` may run untrusted code. */

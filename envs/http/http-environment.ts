@@ -12,7 +12,8 @@ import {
   AgentGymSessionLostError,
   AgentGymTransportError,
 } from './agentgym-errors';
-import { fillHttpTemplate, httpTemplates } from './http-templates';
+import { fillTemplate } from '../../core/templates';
+import { httpTemplates } from './http-templates';
 
 export interface HttpEnvironmentOptions {
   /** How many times one call may rebuild the session before the error surfaces. */
@@ -81,7 +82,7 @@ export class HttpEnvironment implements Environment {
       const outcome = this.finished.success ? httpTemplates.outcomeSuccess : httpTemplates.outcomeFailure;
       return {
         observation: this.lastObservation,
-        feedback: fillHttpTemplate(httpTemplates.afterDone, { outcome, action }),
+        feedback: fillTemplate(httpTemplates.afterDone, { outcome, action }),
         reward: 0,
         done: true,
         success: this.finished.success,
@@ -112,7 +113,7 @@ export class HttpEnvironment implements Environment {
 
   private render(observation: string, available: string[] | undefined): string {
     if (!available || available.length === 0) return observation;
-    return observation + fillHttpTemplate(httpTemplates.availableActions, { actions: available.join('\n') });
+    return observation + fillTemplate(httpTemplates.availableActions, { actions: available.join('\n') });
   }
 
   /** Runs a call against the current session, rebuilding it when the server lost it. */

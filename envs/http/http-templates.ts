@@ -1,7 +1,7 @@
 /**
  * Texts the model reads from the http (AgentGym) environment adapter. Kept apart from
- * core/templates.ts so the adapter stays self-contained; `{{name}}` placeholders are filled
- * by `fillHttpTemplate`.
+ * core/templates.ts so the adapter's texts stay with it; `{{name}}` placeholders are filled
+ * by core's `fillTemplate`.
  */
 export const httpTemplates = {
   /** Default agent instructions; per-env hints below are appended. */
@@ -26,7 +26,3 @@ Available actions:
   outcomeSuccess: 'the task was solved',
   outcomeFailure: 'the task was not solved',
 } as const;
-
-export function fillHttpTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
-}

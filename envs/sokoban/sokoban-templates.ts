@@ -2,18 +2,10 @@
  * Every Sokoban text the model or the user reads. The simulator policy recognises a Sokoban
  * prompt by LEGEND_MARKER and classifies feedback by the MISTAKE_MARKERS: keep them stable.
  */
+import { fillTemplate, type TemplateVars } from '../../core/templates';
 export const LEGEND_MARKER = 'Legend: # wall';
 
 export const MISTAKE_MARKERS = ['Nothing happened', 'Deadlock', 'no longer on a goal'] as const;
-
-type Vars = Record<string, string | number>;
-
-function fillText(text: string, vars: Vars): string {
-  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    if (!(key in vars)) throw new Error(`sokoban template: missing value for {{${key}}}`);
-    return String(vars[key]);
-  });
-}
 
 export const sokobanTexts = {
   instructions: `The environment is a Sokoban puzzle. You move the player (@) on a grid; walking into a box ($) pushes it one square if the square behind it is free. Boxes cannot be pulled, and you cannot push two boxes at once. Put every box on a goal (.) to win. A box pushed into a corner or against a wall with no goal along it is stuck for good.
@@ -57,6 +49,6 @@ Boxes on goals: {{onGoals}}/{{total}}`,
 
 export type SokobanTextName = keyof typeof sokobanTexts;
 
-export function sokobanText(name: SokobanTextName, vars: Vars = {}): string {
-  return fillText(sokobanTexts[name], vars);
+export function sokobanText(name: SokobanTextName, vars: TemplateVars = {}): string {
+  return fillTemplate(sokobanTexts[name], vars, `sokoban template '${name}'`);
 }

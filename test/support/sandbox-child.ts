@@ -3,7 +3,7 @@
  * test can run it with another PATH or environment. Prints one JSON line.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { RequestLimiter } from '../../activities/inference/request-limiter';
+import pLimit from 'p-limit';
 import { SessionRegistry } from '../../activities/environment/session-registry';
 import { providerFor } from '../../envs/registry';
 import type { ArtifactStore } from '../../infra/artifact-store';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   // Opening a code session is where a worker refuses (the refusal precedes reading the tasks).
   try {
-    await new SessionRegistry(null as unknown as ArtifactStore, providerFor, new RequestLimiter(1)).open('s', { kind: 'code', tasks: '/nonexistent.jsonl' }, 'T/0', 0, []);
+    await new SessionRegistry(null as unknown as ArtifactStore, providerFor, pLimit(1)).open('s', { kind: 'code', tasks: '/nonexistent.jsonl' }, 'T/0', 0, []);
   } catch (err) {
     const e = err as Error;
     out.openError = e instanceof ApplicationFailure ? `${e.type} nonRetryable=${e.nonRetryable}: ${e.message}` : `${e.name}: ${e.message}`;
