@@ -42,6 +42,16 @@ export default tseslint.config(
     },
   },
   {
+    // The branch and episode loops also run outside Temporal (the benchmark's in-process baseline):
+    // they reach Temporal only through the port they are given.
+    files: ['workflows/branch-loop.ts', 'workflows/episode-loop.ts', 'workflows/step-strategy.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins, ...ioModules, '@temporalio/workflow'].map((name) => ({ name, message: 'The shared loops run in workflows and in-process alike: Temporal only through the port.' })),
+      }],
+    },
+  },
+  {
     files: ['core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
