@@ -26,7 +26,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...ioModules].map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O modules (use an activity).' })),
         patterns: [
-          { group: ['../activities/*', '../infra/*', '../envs/*', '../sim/*', '../cli/*', '../workers/*'], message: 'Workflows import only workflows/ and core/ (pure logic). Activities are referenced by type only.', allowTypeImports: true },
+          { group: ['../activities/*', '../infra/*', '../envs/*', '../sim/*', '../cli/*', '../workers/*', '../runtime/*'], message: 'Workflows import only workflows/ and core/ (pure logic). Activities are referenced by type only.', allowTypeImports: true },
         ],
       }],
     },

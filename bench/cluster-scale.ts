@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLUSTER, clusterServerPid, clusterStateDir, clusterUp } from '../infra/temporal-cluster';
+import { CLUSTER, clusterServerPid, clusterStateDir, clusterUp } from '../runtime/temporal-cluster';
 import { benchTemporalAt, log, machineLoad, processCpuMs, removeDir, round, sampleCpu, startBenchTemporal, startSimChild, tempDir, type BenchTemporal } from './bench-support';
 import { taskIds } from './overhead';
 import { episodeInputs, fetchHistories, historyCost, runTemporal, SIM_SEED, sokobanSpec, WORKLOAD_LEAFE } from './workload';

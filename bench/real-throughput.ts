@@ -54,10 +54,10 @@ import { REFLECTION_FORMAT } from '../activities/inference/inference-client';
 import { startLocalRuntime, type LocalRuntime } from '../cli/local-runtime';
 import { providerFor } from '../envs/registry';
 import { ArtifactStore } from '../infra/artifact-store';
-import { freePort } from '../infra/dev-server';
+import { freePort } from '../runtime/dev-server';
 import { PROJECT_ROOT } from '../infra/paths';
-import { findRealEnv, type RealModelName } from '../infra/real-model-env';
-import { startVllmServer, type VllmServer } from '../infra/vllm-server';
+import { findRealEnv, type RealModelName } from '../runtime/real-model-env';
+import { startVllmServer, type VllmServer } from '../runtime/vllm-server';
 import type { EpisodeInput } from '../workflows/episode-types';
 import { log, mapBounded, removeDir, round, tempDir } from './bench-support';
 

@@ -14,7 +14,7 @@ import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { LatencySpec } from '../sim/latency';
-import { createWorkers } from '../workers/create-workers';
+import { createWorkers } from '../runtime/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
 import type { EpisodeInput } from '../workflows/episode-types';
 import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';

@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { EnvSpec } from '../core/env-spec';
-import { connectClient, connectWorker, DEFAULT_ADDRESS, temporalSettings, type TemporalSettings } from '../infra/connection';
-import type { DevServer } from '../infra/dev-server';
-import { ensureTemporal } from '../infra/embedded-server';
+import { connectClient, connectWorker, DEFAULT_ADDRESS, temporalSettings, type TemporalSettings } from '../runtime/connection';
+import type { DevServer } from '../runtime/dev-server';
+import { ensureTemporal } from '../runtime/embedded-server';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
-import { createWorkers, type LeafeWorkers } from '../workers/create-workers';
+import { createWorkers, type LeafeWorkers } from '../runtime/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../workers/task-queues';
 import { requirePollers } from './queue-pollers';
 

@@ -10,7 +10,7 @@ import { defaultKs } from '../core/pass-at-k';
 import { DEFAULT_BASE_SKILL } from '../sim/sim-server';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
-import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../infra/real-model-env';
+import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../runtime/real-model-env';
 import { defaultRunDir } from '../infra/paths';
 
 /** A spec problem: names the path, the value found and what was expected. Nothing has started. */

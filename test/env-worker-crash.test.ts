@@ -25,7 +25,7 @@ async function startEnvWorkerProcess(): Promise<ChildProcess> {
   expect(`${prefix}-env`).toBe(t.queues.env);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers/worker-main.ts'), '--queues', 'env', '--address', t.address, '--task-queue-prefix', prefix, '--run-dir', t.runDir],
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'runtime/worker-main.ts'), '--queues', 'env', '--address', t.address, '--task-queue-prefix', prefix, '--run-dir', t.runDir],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log: string[] = [];

@@ -21,7 +21,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TakeStepInput, TakeStepResult } from '../../activities/environment/take-step-activity';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../core/experiment-config';
 import { createRandom } from '../../core/random';
-import { freePort } from '../../infra/dev-server';
+import { freePort } from '../../runtime/dev-server';
 import { passAtKTable, studySummary } from '../../report/study-summary';
 import { startSimServer } from '../../sim/sim-server';
 import { simPoliciesFor } from '../../sim/sim-policies';

@@ -9,7 +9,7 @@
  *   the Temporal server and a restart of PostgreSQL under it, in that order.
  */
 import path from 'node:path';
-import { freePort } from '../../infra/dev-server';
+import { freePort } from '../../runtime/dev-server';
 import { PER_QUEUE_WORKER_PROCESSES } from '../../workers/task-queues';
 import { ClusterServerProcess, DevServerProcess, sleep, WorkerProcess } from './processes';
 

@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { startDevServer, type DevServer } from '../../infra/dev-server';
+import { startDevServer, type DevServer } from '../../runtime/dev-server';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { CLUSTER, clusterUp, ensureClusterNamespace, restartClusterPostgres, restartClusterServer, type Restarted } from '../../infra/temporal-cluster';
+import { CLUSTER, clusterUp, ensureClusterNamespace, restartClusterPostgres, restartClusterServer, type Restarted } from '../../runtime/temporal-cluster';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -25,7 +25,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * `node --import tsx workers/worker-main.ts` serving every queue of one task queue prefix (or only
+ * `node --import tsx runtime/worker-main.ts` serving every queue of one task queue prefix (or only
  * `queues`, e.g. `env`, as in production), as a user would start it. Output goes to `logFile`;
  * `start()` returns once it polls.
  */
@@ -53,7 +53,7 @@ export class WorkerProcess {
     const args = ['--address', address, '--task-queue-prefix', taskQueuePrefix, '--run-dir', runDir];
     if (namespace) args.push('--namespace', namespace);
     if (queues) args.push('--queues', queues);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', 'worker-main.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'runtime', 'worker-main.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     track(child);
     this.starts++;
@@ -142,7 +142,7 @@ export class DevServerProcess {
 
 /**
  * The local cluster (`npm run cluster:up`: Temporal Server on PostgreSQL) seen from a chaos run:
- * one namespace of it, and the two restarts an operator sees (infra/temporal-cluster.ts). It is
+ * one namespace of it, and the two restarts an operator sees (runtime/temporal-cluster.ts). It is
  * shared by the machine and stays up after the run.
  */
 export class ClusterServerProcess {

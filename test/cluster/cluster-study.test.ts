@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { CLUSTER, clusterDown, clusterRunning, clusterUp } from '../../infra/temporal-cluster';
+import { CLUSTER, clusterDown, clusterRunning, clusterUp } from '../../runtime/temporal-cluster';
 import { PER_QUEUE_WORKER_PROCESSES } from '../../workers/task-queues';
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-cluster-test-'));
@@ -22,7 +22,7 @@ function leafeNode(script: string, args: string[]): ChildProcess {
 beforeAll(async () => {
   startedCluster = !clusterRunning().server;
   await clusterUp((line) => process.stderr.write(`${line}\n`));
-  for (const queue of PER_QUEUE_WORKER_PROCESSES) workers.push(leafeNode('workers/worker-main.ts', ['--queues', queue]));
+  for (const queue of PER_QUEUE_WORKER_PROCESSES) workers.push(leafeNode('runtime/worker-main.ts', ['--queues', queue]));
 }, 1_800_000);
 
 afterAll(async () => {

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startDevServer } from '../../infra/dev-server';
-import { resolveTemporalCli } from '../../infra/temporal-cli';
+import { startDevServer } from '../../runtime/dev-server';
+import { resolveTemporalCli } from '../../runtime/temporal-cli';
 import { PROJECT_ROOT } from '../../infra/paths';
 
 declare module 'vitest' {

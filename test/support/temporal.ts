@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { createWorkers, type LeafeWorkers } from '../../workers/create-workers';
+import { createWorkers, type LeafeWorkers } from '../../runtime/create-workers';
 import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../../workers/task-queues';
 
 let runtimeInstalled = false;

@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Duration } from '@temporalio/common';
 import { activitiesFor, type ActivityDeps } from '../activities/registry';
 import { cachedWorkflowBundle } from './workflow-bundle';
-import type { QueueRole, TaskQueues } from './task-queues';
+import type { QueueRole, TaskQueues } from '../workers/task-queues';
 import { keyPolicyFrom } from '../activities/inference/inference-keys';
 
 export interface CreateWorkersOptions {

@@ -2,11 +2,11 @@
 // SIGINT/SIGTERM shut down cleanly: the Temporal runtime stops polling and gives in-flight
 // activities the grace period before cancelling them.
 import { Command, Option } from 'commander';
-import { connectWorker, temporalSettings } from '../infra/connection';
+import { connectWorker, temporalSettings } from './connection';
 import { defaultRunDir } from '../infra/paths';
 import { describeSandbox } from '../envs/code/sandbox';
 import { createWorkers } from './create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole } from './task-queues';
+import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
 
 export function parseQueueRoles(value: string): QueueRole[] {
   const roles = value.split(',').map((s) => s.trim()).filter(Boolean);
