@@ -14,8 +14,7 @@ import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { LatencySpec } from '../sim/latency';
-import { createWorkers } from '../runtime/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole } from '../workers/task-queues';
+import { taskQueues, type QueueRole } from '../workers/task-queues';
 import type { EpisodeInput } from '../workflows/episode-types';
 import { cpuPer, log, mapBounded, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, runLockstep, type InProcessEpisode, type StepTiming } from './inprocess-leafe';
@@ -121,18 +120,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
   const prefix = `bench-${label}-${randomUUID().slice(0, 6)}`;
   const runDir = tempDir(label);
   const queues = taskQueues(prefix);
-  const connection = await t.workerConnection();
-  const workers = await createWorkers({
-    connection,
-    namespace: 'default',
-    queues,
-    roles: QUEUE_ROLES,
-    runDir,
-    workflowBundle: { codePath: t.bundlePath },
-    concurrency: tuning.concurrency,
-    shutdownGraceTime: '1s',
-  });
-  const running = workers.run();
+  const workers = await t.startWorkers({ queues, runDir, concurrency: tuning.concurrency, shutdownGraceTime: '1s' });
   const inputs = inputsFor(prefix);
   const episodeIds = inputs.map((i) => `${prefix}/${i.taskId}`);
   try {
@@ -154,12 +142,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
       episodeIds,
     };
   } finally {
-    try {
-      workers.shutdown();
-    } catch {
-      // a worker already stopped on its own: its error is logged below
-    }
-    await running.catch((err) => log(`workers failed during run ${label}: ${(err as Error).message}`));
+    await workers.stop().catch((err) => log(`workers failed during run ${label}: ${(err as Error).message}`));
   }
 }
 

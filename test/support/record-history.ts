@@ -12,16 +12,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { EpisodeTree } from '../../core/tree';
-import { startDevServer } from '../../runtime/dev-server';
 import { historyToJson } from '../../infra/history-json';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { resolveTemporalCli } from '../../runtime/temporal-cli';
-import { createWorkers } from '../../runtime/create-workers';
-import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../workers/task-queues';
+import { startLocalStack } from '../../runtime/local-stack';
+import { taskQueues, type TaskQueues } from '../../workers/task-queues';
 import { runEpisode, simInference, startCodeSim } from './episode-runner';
 import { startStudy } from '../../cli/study';
 import { loadSpec } from '../../spec/load-spec';
@@ -63,28 +60,15 @@ interface RecordingRuntime {
 
 /** A dev server on a temp SQLite file, a client and in-process workers for one recording, torn down after. */
 async function withRecordingRuntime<T>(name: string, fn: (rt: RecordingRuntime) => Promise<T>): Promise<T> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // installed by an earlier recording in the same process
-  }
   const dir = mkdtempSync(path.join(os.tmpdir(), `leafe-${name}-`));
   const runDir = path.join(dir, 'run');
-  const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const stack = await startLocalStack({ temporal: { kind: 'dev-server', dbFile: path.join(dir, 'temporal.sqlite') } });
   const queues = taskQueues(name);
-  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir, shutdownGraceTime: '1s' });
-  const running = workers.run();
   try {
-    return await fn({ client, queues, dir, runDir });
+    await stack.startWorkers({ queues, runDir, shutdownGraceTime: '1s' });
+    return await fn({ client: stack.client, queues, dir, runDir });
   } finally {
-    workers.shutdown();
-    await running.catch(() => undefined);
-    await native.close();
-    await connection.close();
-    await server.stop();
+    await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,27 +1,37 @@
-// Real processes the chaos runs kill: worker processes (all queues, or the queues of one role), the
-// Temporal dev server, and the local cluster's Temporal server and PostgreSQL.
+// A worker process (runtime/worker-main.ts) as a user starts it, which its owner can SIGKILL and
+// restart: the chaos runs, the cluster test's per-queue workers, the env worker crash test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { startDevServer, type DevServer } from '../../runtime/dev-server';
-import { PROJECT_ROOT } from '../../infra/paths';
-import { CLUSTER, clusterUp, ensureClusterNamespace, restartClusterPostgres, restartClusterServer, type Restarted } from '../../runtime/temporal-cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PROJECT_ROOT } from '../infra/paths';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Children still alive when this process exits are SIGKILLed (a chaos run interrupted by Ctrl-C). */
+/** Children still alive when this process exits are SIGKILLed (e.g. a chaos run interrupted by Ctrl-C). */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
-function track(child: ChildProcess): void {
+export function killOnExit(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
 }
 
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((r) => child.once('exit', () => r()));
+}
+
+export interface WorkerProcessParams {
+  address: string;
+  namespace?: string;
+  /** Queue roles to serve, comma-separated (e.g. `env`); absent: all. */
+  queues?: string;
+  taskQueuePrefix: string;
+  runDir: string;
+  /** The process's stdout and stderr, appended. */
+  logFile: string;
+  /** How log lines name it (default `worker`). */
+  name?: string;
 }
 
 /**
@@ -37,7 +47,7 @@ export class WorkerProcess {
   unexpectedExits = 0;
   private expectingExit = false;
 
-  constructor(private readonly params: { address: string; namespace?: string; queues?: string; taskQueuePrefix: string; runDir: string; logFile: string; name?: string }) {}
+  constructor(private readonly params: WorkerProcessParams) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -55,7 +65,7 @@ export class WorkerProcess {
     if (queues) args.push('--queues', queues);
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'runtime', 'worker-main.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    track(child);
+    killOnExit(child);
     this.starts++;
     this.expectingExit = false;
     let out = '';
@@ -67,7 +77,7 @@ export class WorkerProcess {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => {
-      appendFileSync(logFile, `[chaos] ${this.name} ${child.pid} exited (code ${code}, signal ${signal})\n`);
+      appendFileSync(logFile, `[leafe] ${this.name} ${child.pid} exited (code ${code}, signal ${signal})\n`);
       if (!this.expectingExit && this.child === child) this.unexpectedExits++;
     });
     const deadline = Date.now() + 180_000;
@@ -100,76 +110,5 @@ export class WorkerProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited(child);
     clearTimeout(timer);
-  }
-}
-
-/** The dev server on one SQLite file and one port, so it can be SIGKILLed and restarted in place. */
-export class DevServerProcess {
-  server: DevServer | null = null;
-  starts = 0;
-
-  constructor(private readonly params: { cli: string; dbFile: string; port: number; logFile: string }) {}
-
-  get address(): string {
-    return `127.0.0.1:${this.params.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.server?.process.pid;
-  }
-
-  async start(): Promise<void> {
-    const { cli, dbFile, port, logFile } = this.params;
-    this.server = await startDevServer({ cli, dbFile, port, ui: false, logFile });
-    track(this.server.process);
-    this.starts++;
-  }
-
-  async sigkill(): Promise<void> {
-    const child = this.server?.process;
-    if (!child) return;
-    child.kill('SIGKILL');
-    await exited(child);
-    if (child.signalCode !== 'SIGKILL') throw new Error(`dev server ${child.pid} ended with ${child.signalCode ?? child.exitCode}, not SIGKILL`);
-    this.server = null;
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = null;
-  }
-}
-
-/**
- * The local cluster (`npm run cluster:up`: Temporal Server on PostgreSQL) seen from a chaos run:
- * one namespace of it, and the two restarts an operator sees (runtime/temporal-cluster.ts). It is
- * shared by the machine and stays up after the run.
- */
-export class ClusterServerProcess {
-  constructor(private readonly params: { namespace: string; log: (line: string) => void }) {}
-
-  get address(): string {
-    return CLUSTER.frontend;
-  }
-
-  get namespace(): string {
-    return this.params.namespace;
-  }
-
-  /** Brings the cluster up if it is not (a no-op when it is) and creates the namespace. */
-  async start(): Promise<void> {
-    await clusterUp(this.params.log);
-    // A short retention: chaos namespaces collect the workflows of every chaos run.
-    await ensureClusterNamespace(this.params.namespace, '24h', this.params.log);
-  }
-
-  /** SIGKILL of the Temporal server, `downtimeMs` without one, a new one on the same database. */
-  restartServer(downtimeMs: number): Promise<Restarted> {
-    return restartClusterServer(downtimeMs);
-  }
-
-  /** `pg_ctl restart -m fast` under the running Temporal server. */
-  restartPostgres(): Restarted {
-    return restartClusterPostgres();
   }
 }
