@@ -59,7 +59,10 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
 
   let workers: InProcessWorkers | null = null;
   if (wantWorkers) {
-    workers = await stack.startWorkers({ queues, runDir });
+    workers = await stack.startWorkers({ queues, runDir }).catch(async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    });
     log(`leafe: in-process workers serving ${Object.values(queues).join(', ')}`);
   } else if (options.workers !== 'no' || options.needs) {
     log(`leafe: using external workers on ${settings.address} (task queue prefix ${prefix})`);

@@ -106,10 +106,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw err;
   };
   const client = await connectClient(settings).catch(stopServer);
-  const bundle = await (options.bundle && 'buildInto' in options.bundle ? buildWorkflowBundle(options.bundle.buildInto) : Promise.resolve(options.bundle)).catch(async (err: unknown) => {
-    await client.connection.close();
-    return stopServer(err);
-  });
+  let bundle = options.bundle && 'codePath' in options.bundle ? options.bundle : undefined;
+  if (options.bundle && 'buildInto' in options.bundle) {
+    bundle = await buildWorkflowBundle(options.bundle.buildInto).catch(async (err: unknown) => {
+      await client.connection.close();
+      return stopServer(err);
+    });
+  }
 
   const inProcess = new Set<InProcessWorkers>();
   const processes: WorkerProcess[] = [];
