@@ -5,12 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { ChatMessage } from '../core/prompts';
-import { startDevServer } from '../infra/dev-server';
-import { PROJECT_ROOT } from '../infra/paths';
-import { resolveTemporalCli } from '../infra/temporal-cli';
+import { startLocalStack, type LocalStack, type TemporalPlace } from '../runtime/local-stack';
 import { drawLatencyMs, type LatencySpec } from '../sim/latency';
 import type { SimStatsSnapshot } from '../sim/sim-stats';
 import type { SimChildOptions } from './sim-process';
@@ -99,61 +95,28 @@ export function simLatencyMs(spec: LatencySpec | undefined, simSeed: number, key
 }
 
 // ---------------------------------------------------------------------------------------------
-// Temporal: own dev server on a temp SQLite file, a client, and a workflow bundle built once
+// Temporal: own dev server on a temp SQLite file (or the local cluster), the workflow bundle built once
 
-export interface BenchTemporal {
+/** The bench's local stack: in-process workers on it per run (bench/workload.ts). */
+export interface BenchTemporal extends LocalStack {
   /** Which server: the dev server (SQLite) or the local cluster (PostgreSQL). */
   label: string;
-  client: Client;
-  address: string;
-  bundlePath: string;
   /** CPU ms the Temporal service has used so far (server, plus PostgreSQL for the cluster). */
   serverCpuMs(): number;
-  workerConnection(): Promise<NativeConnection>;
-  close(): Promise<void>;
 }
 
 export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
-  const cli = resolveTemporalCli({ log });
   const t0 = Date.now();
-  const server = await startDevServer({ cli, dbFile: path.join(dir, 'temporal.sqlite'), ui: false, log });
-  log(`temporal dev server at ${server.address} (${Date.now() - t0} ms, SQLite ${path.join(dir, 'temporal.sqlite')})`);
-  const pid = server.process.pid;
-  return benchTemporalAt({ label: 'dev server', address: server.address, namespace: server.namespace, dir, serverCpuMs: () => (pid ? processCpuMs(pid) : NaN), stop: () => server.stop() });
+  const dbFile = path.join(dir, 'temporal.sqlite');
+  const t = await benchTemporalAt({ label: 'dev server', dir, temporal: { kind: 'dev-server', dbFile }, serverCpuMs: (stack) => (stack.devServer?.pid ? processCpuMs(stack.devServer.pid) : NaN) });
+  log(`temporal dev server at ${t.address} (${Date.now() - t0} ms with the workflow bundle, SQLite ${dbFile})`);
+  return t;
 }
 
-/** A client, a workflow bundle built once and worker connections to a running Temporal service. */
-export async function benchTemporalAt(o: { label: string; address: string; namespace: string; dir: string; serverCpuMs: () => number; stop: () => Promise<void> }): Promise<BenchTemporal> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // installed already
-  }
-  const connection = await Connection.connect({ address: o.address });
-  const client = new Client({ connection, namespace: o.namespace });
-  const quiet = new DefaultLogger('WARN', () => undefined);
-  const { writeFileSync } = await import('node:fs');
-  const bundle = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet });
-  const bundlePath = path.join(o.dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
-  const natives: NativeConnection[] = [];
-  return {
-    label: o.label,
-    client,
-    address: o.address,
-    bundlePath,
-    serverCpuMs: o.serverCpuMs,
-    workerConnection: async () => {
-      const c = await NativeConnection.connect({ address: o.address });
-      natives.push(c);
-      return c;
-    },
-    close: async () => {
-      await Promise.all(natives.map((c) => c.close().catch(() => undefined)));
-      await connection.close().catch(() => undefined);
-      await o.stop();
-    },
-  };
+/** The bench's stack on a Temporal service, with the workflow bundle built into `dir`. */
+export async function benchTemporalAt(o: { label: string; dir: string; temporal: TemporalPlace; serverCpuMs: (stack: LocalStack) => number }): Promise<BenchTemporal> {
+  const stack = await startLocalStack({ temporal: o.temporal, bundle: { buildInto: path.join(o.dir, 'workflow-bundle.js') }, log });
+  return { ...stack, label: o.label, serverCpuMs: () => o.serverCpuMs(stack) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLUSTER, clusterServerPid, clusterStateDir, clusterUp } from '../infra/temporal-cluster';
+import { clusterServerPid, clusterStateDir } from '../runtime/temporal-cluster';
 import { benchTemporalAt, log, machineLoad, processCpuMs, removeDir, round, sampleCpu, startBenchTemporal, startSimChild, tempDir, type BenchTemporal } from './bench-support';
 import { taskIds } from './overhead';
 import { episodeInputs, fetchHistories, historyCost, runTemporal, SIM_SEED, sokobanSpec, WORKLOAD_LEAFE } from './workload';
@@ -32,10 +32,12 @@ function postgresCpuMs(): number {
   return total;
 }
 
-async function clusterBenchTemporal(dir: string): Promise<BenchTemporal> {
-  await clusterUp(log);
-  const pid = clusterServerPid();
-  return benchTemporalAt({ label: 'cluster', address: CLUSTER.frontend, namespace: CLUSTER.namespace, dir, serverCpuMs: () => (pid ? processCpuMs(pid) : NaN) + postgresCpuMs(), stop: async () => undefined });
+function clusterBenchTemporal(dir: string): Promise<BenchTemporal> {
+  const serverCpuMs = () => {
+    const pid = clusterServerPid();
+    return (pid ? processCpuMs(pid) : NaN) + postgresCpuMs();
+  };
+  return benchTemporalAt({ label: 'cluster', dir, temporal: { kind: 'cluster' }, serverCpuMs });
 }
 
 /** Warnings and errors a server logged since `from` (byte offset), counted by message and error text. */
@@ -122,8 +124,8 @@ async function main(): Promise<void> {
     rows.push(await measure(dev, devLog, big, big, false));
     rows.push(await measure(cluster, clusterLog, big, big, false));
   } finally {
-    await dev.close();
-    await cluster.close();
+    await dev.stop();
+    await cluster.stop();
     removeDir(devDir);
     removeDir(clusterDir);
   }

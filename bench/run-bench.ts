@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     }
     if (only.has('utilisation')) util = await utilisation(temporal, config.utilisation.latencyMs, config.utilisation.episodes, config.leafe, true);
   } finally {
-    await temporal.close();
+    await temporal.stop();
     removeDir(dir);
   }
   if (only.has('sandbox')) sandbox = await sandboxBench(config.sandbox.count, config.sandbox.parallel);

@@ -15,8 +15,7 @@ import { renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import type { EpisodeTree } from '../core/tree';
 import { ArtifactStore } from '../infra/artifact-store';
 import type { LatencySpec } from '../sim/latency';
-import { createWorkers } from '../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole } from '../contract/task-queues';
+import { taskQueues, type QueueRole } from '../contract/task-queues';
 import type { EpisodeInput } from '../contract/episode-types';
 import pLimit from 'p-limit';
 import { cpuPer, log, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
@@ -125,18 +124,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
   const prefix = `bench-${label}-${randomUUID().slice(0, 6)}`;
   const runDir = tempDir(label);
   const queues = taskQueues(prefix);
-  const connection = await t.workerConnection();
-  const workers = await createWorkers({
-    connection,
-    namespace: 'default',
-    queues,
-    roles: QUEUE_ROLES,
-    runDir,
-    workflowBundle: { codePath: t.bundlePath },
-    concurrency: tuning.concurrency,
-    shutdownGraceTime: '1s',
-  });
-  const running = workers.run();
+  const workers = await t.startWorkers({ queues, runDir, concurrency: tuning.concurrency, shutdownGraceTime: '1s' });
   const inputs = inputsFor(prefix);
   const episodeIds = inputs.map((i) => `${prefix}/${i.taskId}`);
   try {
@@ -158,12 +146,7 @@ export async function runTemporal(t: BenchTemporal, inputsFor: (prefix: string) 
       episodeIds,
     };
   } finally {
-    try {
-      workers.shutdown();
-    } catch {
-      // a worker already stopped on its own: its error is logged below
-    }
-    await running.catch((err) => log(`workers failed during run ${label}: ${(err as Error).message}`));
+    await workers.stop().catch((err) => log(`workers failed during run ${label}: ${(err as Error).message}`));
   }
 }
 

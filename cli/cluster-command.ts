@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { clusterDown, clusterRunning, clusterStateDir, clusterUp, CLUSTER } from '../infra/temporal-cluster';
+import { clusterDown, clusterRunning, clusterStateDir, clusterUp, CLUSTER } from '../runtime/temporal-cluster';
 
 /** `leafe cluster up|down|status`: Temporal Server on PostgreSQL on this machine (docs/deploy.md). */
 export function registerClusterCommand(program: Command): void {

@@ -2,15 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { EnvSpec } from '../core/env-spec';
-import { connectClient, connectWorker, DEFAULT_ADDRESS, temporalSettings, type TemporalSettings } from '../infra/connection';
-import type { DevServer } from '../infra/dev-server';
-import { ensureTemporal } from '../infra/embedded-server';
+import { DEFAULT_ADDRESS, temporalSettings, type TemporalSettings } from '../runtime/connection';
+import { startLocalStack, type InProcessWorkers } from '../runtime/local-stack';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
-import { createWorkers, type LeafeWorkers } from '../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../contract/task-queues';
+import { taskQueues, type QueueRole, type TaskQueues } from '../contract/task-queues';
 import { requirePollers } from './queue-pollers';
 
 export interface RuntimeOptions {
@@ -49,8 +46,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const runDir = path.resolve(options.runDir);
   mkdirSync(runDir, { recursive: true });
   const settings = temporalSettings({ address: options.address, namespace: options.namespace });
-  const server: DevServer | null = await ensureTemporal(settings, runDir, log);
-  const client = await connectClient(settings);
+  const stack = await startLocalStack({ temporal: { kind: 'address', settings, embeddedRunDir: runDir }, log });
+  const { client } = stack;
   const local = settings.address === DEFAULT_ADDRESS;
   const wantWorkers = options.workers === 'yes' || ((options.workers ?? 'auto') === 'auto' && local);
   // In-process workers serve queues named after the run directory: two local commands on
@@ -60,19 +57,12 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const prefix = options.taskQueuePrefix ?? process.env.LEAFE_TASK_QUEUE_PREFIX ?? defaultPrefix;
   const queues = taskQueues(prefix);
 
-  let workers: LeafeWorkers | null = null;
-  let workerRun: Promise<void> | null = null;
-  let nativeClose: (() => Promise<void>) | null = null;
+  let workers: InProcessWorkers | null = null;
   if (wantWorkers) {
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // installed already
-    }
-    const connection = await connectWorker(settings);
-    workers = await createWorkers({ connection, namespace: settings.namespace, queues, roles: QUEUE_ROLES, runDir });
-    workerRun = workers.run();
-    nativeClose = () => connection.close();
+    workers = await stack.startWorkers({ queues, runDir }).catch(async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    });
     log(`leafe: in-process workers serving ${Object.values(queues).join(', ')}`);
   } else if (options.workers !== 'no' || options.needs) {
     log(`leafe: using external workers on ${settings.address} (task queue prefix ${prefix})`);
@@ -80,8 +70,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   if (!wantWorkers && options.needs) {
     // Without workers the command's workflows would wait forever, silently: fail within seconds instead.
     await requirePollers(client, { namespace: settings.namespace, address: settings.address, queues, roles: options.needs, prefix }).catch(async (err: unknown) => {
-      await client.connection.close();
-      await server?.stop();
+      await stack.stop();
       throw err;
     });
   }
@@ -98,20 +87,12 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     client,
     queues,
     runDir,
-    uiUrl: server?.uiUrl ?? (local ? 'http://localhost:8233' : null),
+    uiUrl: stack.devServer?.uiUrl ?? (local ? 'http://localhost:8233' : null),
     sim,
     ownsWork: workers !== null || sim !== null,
     async close() {
-      try {
-        workers?.shutdown();
-      } catch {
-        // already stopped by the runtime's own SIGINT/SIGTERM handling
-      }
-      await workerRun?.catch(() => undefined);
-      await nativeClose?.();
-      await client.connection.close();
+      await stack.stop();
       await sim?.close();
-      await server?.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { isListening } from '../infra/dev-server';
-import { listServedModels, startVllmServer, type VllmServer } from '../infra/vllm-server';
+import { isListening } from '../runtime/dev-server';
+import { listServedModels, startVllmServer, type VllmServer } from '../runtime/vllm-server';
 import type { LocalVllmSpec } from '../spec/load-spec';
 
 /**

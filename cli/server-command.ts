@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RETENTION, isListening, startDevServer } from '../infra/dev-server';
+import { DEFAULT_RETENTION, isListening, startDevServer } from '../runtime/dev-server';
 import { defaultRunDir } from '../infra/paths';
-import { resolveTemporalCli } from '../infra/temporal-cli';
+import { resolveTemporalCli } from '../runtime/temporal-cli';
 
 /** `leafe server`: a local Temporal dev server on the run directory's SQLite file, in the foreground. */
 export function registerServerCommand(program: Command): void {

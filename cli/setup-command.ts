@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RealEnvError, setupRealEnv, type RealDevice } from '../infra/real-model-env';
+import { RealEnvError, setupRealEnv, type RealDevice } from '../runtime/real-model-env';
 
 /** `leafe setup real`: the pinned Python environment (vLLM, TRL, PEFT) and the converted model, cached outside the clone. */
 export function registerSetupCommand(program: Command): void {

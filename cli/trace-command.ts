@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ArtifactStore } from '../infra/artifact-store';
-import { DEFAULT_ADDRESS, temporalSettings } from '../infra/connection';
+import { DEFAULT_ADDRESS, temporalSettings } from '../runtime/connection';
 import { defaultRunDir } from '../infra/paths';
 import { findRecord, renderTrace, traceRecord, type TraceChain } from '../report/trace';
 import { experimentLink } from './study';

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-// The one list of leafe's search attributes: workflows upsert them, infra/search-attributes.ts
+// The one list of leafe's search attributes: workflows upsert them, runtime/search-attributes.ts
 // registers exactly these on the dev server and the cluster.
 export const ExperimentIdKey = defineSearchAttributeKey('ExperimentId', SearchAttributeType.KEYWORD);
 export const MethodKey = defineSearchAttributeKey('Method', SearchAttributeType.KEYWORD);

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveTemporalCli } from '../infra/temporal-cli';
+import { resolveTemporalCli } from '../runtime/temporal-cli';
 import { PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
 import { crashEquivalence } from './chaos/crash-equivalence';

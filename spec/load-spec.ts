@@ -11,7 +11,7 @@ import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
 import { simTrainer } from './sim-trainer';
-import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../infra/real-model-env';
+import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../runtime/real-model-env';
 import { defaultRunDir } from '../infra/paths';
 
 /** A spec problem: names the path, the value found and what was expected. Nothing has started. */

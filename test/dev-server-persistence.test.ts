@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../infra/dev-server';
+import { startDevServer } from '../runtime/dev-server';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-persist-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,14 +1,12 @@
 // Crash recovery = backtracking (DESIGN.md §2): the env worker PROCESS holding a branch's open
 // environment is SIGKILLed mid-branch; the branch must re-open the environment on the other
 // env worker by reset + replay, ask the LLM nothing twice, and end with the undisturbed tree.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { LeafeSettings, EpisodeTimeouts } from '../core/leafe-settings';
 import type { EpisodeTree } from '../core/tree';
-import { PROJECT_ROOT } from '../infra/paths';
+import type { WorkerProcess } from '../runtime/worker-process';
 import type { SimServer } from '../sim/sim-server';
 import { comparableTree, completedActivities, firstTasks, runEpisode, scheduledActivities, simInference, sleep, startCodeSim, startEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
@@ -16,31 +14,8 @@ import type { TakeStepInput, TakeStepResult } from '../contract/environment-acti
 
 let t: TestTemporal;
 let sim: SimServer;
-const envWorkers: ChildProcess[] = [];
-const envLogs = new Map<number, string[]>();
-
-/** One `--queues env` worker process on this test's queues (session queue named after its pid). */
-async function startEnvWorkerProcess(): Promise<ChildProcess> {
-  const prefix = t.queues.workflows.replace(/-workflows$/, '');
-  expect(`${prefix}-env`).toBe(t.queues.env);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers/worker-main.ts'), '--queues', 'env', '--address', t.address, '--task-queue-prefix', prefix, '--run-dir', t.runDir],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log: string[] = [];
-  envLogs.set(child.pid!, log);
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  envWorkers.push(child);
-  const deadline = Date.now() + 60_000;
-  while (!log.join('').includes('serving env')) {
-    if (child.exitCode !== null) throw new Error(`env worker exited ${child.exitCode}: ${log.join('')}`);
-    if (Date.now() > deadline) throw new Error(`env worker did not start: ${log.join('')}`);
-    await sleep(100);
-  }
-  return child;
-}
+/** Two `--queues env` worker processes on this test's queues (session queues named after their pids). */
+let envWorkers: WorkerProcess[] = [];
 
 async function envPollers(): Promise<number> {
   const r = await t.client.workflowService.describeTaskQueue({
@@ -57,7 +32,7 @@ beforeAll(async () => {
   // Slow inference: every step activity (act + step on the env worker) takes ~1 s.
   // firstTry 0: the root fails its first attempt, so it reaches a second step to interrupt.
   sim = await startCodeSim({ seed: 5, latency: { meanMs: 1000, distribution: 'fixed' }, skill: { firstTry: 0 } });
-  await Promise.all([startEnvWorkerProcess(), startEnvWorkerProcess()]);
+  envWorkers = await Promise.all([t.startWorkerProcess('env'), t.startWorkerProcess('env')]);
   const deadline = Date.now() + 30_000;
   while ((await envPollers()) < 2) {
     if (Date.now() > deadline) throw new Error('the two env worker processes never polled the env queue');
@@ -66,8 +41,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of envWorkers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
-  await Promise.all(envWorkers.map((w) => (w.exitCode === null && w.signalCode === null ? new Promise((r) => w.once('exit', r)) : undefined)));
   await sim?.close();
   await t?.close();
 });
@@ -126,9 +99,7 @@ test('SIGKILL of the env worker holding a session: the branch re-opens + replays
   const victim = envWorkers.find((w) => w.pid === victimPid);
   expect(victim, `session queue ${sessionQueue} names a pid that is not one of the env worker processes`).toBeDefined();
   const survivor = envWorkers.find((w) => w !== victim)!;
-  victim!.kill('SIGKILL');
-  await new Promise((r) => (victim!.signalCode ? r(undefined) : victim!.once('exit', r)));
-  expect(victim!.signalCode).toBe('SIGKILL');
+  await victim!.sigkill(); // throws unless the process ended by SIGKILL
 
   const crashed = (await handle.result()) as EpisodeTree;
 

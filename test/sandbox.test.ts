@@ -242,7 +242,7 @@ describe('weak isolation needs an explicit opt-in', () => {
 
     /** The first stderr line of a worker process that names the sandbox (it is then stopped). */
     async function workerSandboxLine(env: Record<string, string>): Promise<string> {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'workers', 'worker-main.ts'), '--queues', 'env', '--address', '127.0.0.1:1'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'runtime', 'worker-main.ts'), '--queues', 'env', '--address', '127.0.0.1:1'], {
         env: { HOME: process.env.HOME ?? '/root', ...env },
         cwd: join(__dirname, '..'),
         stdio: ['ignore', 'ignore', 'pipe'],

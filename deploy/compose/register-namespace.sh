@@ -1,8 +1,8 @@
 #!/bin/sh
 # The namespace leafe runs in, with a 1-year retention (closed workflow histories, the audit trail
 # from a training sample back to the feedback that produced it, stay queryable) and leafe's four
-# search attributes (infra/search-attributes.ts). Same steps as `leafe cluster up`
-# (infra/temporal-cluster.ts registerNamespace). Idempotent. Uses the `temporal` CLI of
+# search attributes (runtime/search-attributes.ts). Same steps as `leafe cluster up`
+# (runtime/temporal-cluster.ts registerNamespace). Idempotent. Uses the `temporal` CLI of
 # temporalio/admin-tools, which reads TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS and
 # TEMPORAL_TLS_CLIENT_CERT_PATH / _CLIENT_KEY_PATH / _SERVER_CA_CERT_PATH from the environment (its
 # TLS variable names differ from leafe's TEMPORAL_TLS_CERT / _KEY / _CA).

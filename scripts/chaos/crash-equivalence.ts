@@ -16,12 +16,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TakeStepInput, TakeStepResult } from '../../contract/environment-activities';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../contract/experiment-config';
 import { createRandom } from '../../core/random';
-import { freePort } from '../../infra/dev-server';
+import { freePort } from '../../runtime/dev-server';
 import { passAtKTable, studySummary } from '../../report/study-summary';
 import { startSimServer } from '../../sim/sim-server';
 import { simPoliciesFor } from '../../sim/sim-policies';
@@ -30,7 +31,7 @@ import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
 import { taskQueues } from '../../contract/task-queues';
 import { startDeployment, type DeploymentKind } from './deployments';
-import { sleep, type WorkerProcess } from './processes';
+import type { WorkerProcess } from '../../runtime/worker-process';
 
 export interface ChaosPlan {
   /** Seed of the kill moments. */
@@ -143,8 +144,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   const deployment = await startDeployment(s.deployment, { label: s.label, dir: s.dir, runDir, cli: s.cli, log: s.log });
   const { workers } = deployment;
   const sim = await startSimServer({ seed: s.simSeed, port: s.simPort, policies: await simPoliciesFor(s.loaded.config.env), skill: s.loaded.simulator.skill, latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' } });
-  const connection = await Connection.connect({ address: deployment.address });
-  const client = new Client({ connection, namespace: deployment.namespace });
+  const { client } = deployment;
   const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
   const started = Date.now();
   // Seconds into the run and the wall clock (UTC, to find the moment in the server's logs).
@@ -381,7 +381,6 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   } finally {
     done = true;
     await Promise.all(workers.map((w) => w.stop()));
-    await connection.close().catch(() => undefined);
     await sim.close();
     await deployment.stop();
   }

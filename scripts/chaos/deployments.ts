@@ -9,9 +9,12 @@
  *   the Temporal server and a restart of PostgreSQL under it, in that order.
  */
 import path from 'node:path';
-import { freePort } from '../../infra/dev-server';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { startLocalStack } from '../../runtime/local-stack';
+import { restartClusterPostgres, restartClusterServer } from '../../runtime/temporal-cluster';
+import type { WorkerProcess } from '../../runtime/worker-process';
 import { PER_QUEUE_WORKER_PROCESSES } from '../../contract/task-queues';
-import { ClusterServerProcess, DevServerProcess, sleep, WorkerProcess } from './processes';
 
 export type DeploymentKind = 'dev' | 'cluster';
 
@@ -23,14 +26,14 @@ export interface ServerDisruption {
 export interface Deployment {
   /** For reports, e.g. `dev server (SQLite) + 1 worker process (all queues)`. */
   description: string;
-  address: string;
-  namespace: string;
+  /** A client of the deployment's Temporal, in the run's namespace. */
+  client: Client;
   taskQueuePrefix: string;
   /** Not started yet; a chaos run kills them in turn (kill i: worker i mod n). */
   workers: WorkerProcess[];
   /** Server disruptions, used in turn (disruption j: j mod n). */
   disruptions: ServerDisruption[];
-  /** Stops what the deployment started for this run (a cluster stays up). */
+  /** Stops what the deployment started for this run, worker processes included (a cluster stays up). */
   stop(): Promise<void>;
 }
 
@@ -44,15 +47,15 @@ export async function startDeployment(
 }
 
 async function startDev(p: { dir: string; runDir: string; cli: string }): Promise<Deployment> {
-  const server = new DevServerProcess({ cli: p.cli, dbFile: path.join(p.dir, 'temporal.sqlite'), port: await freePort(), logFile: path.join(p.dir, 'server.log') });
-  await server.start();
+  // The stack's dev server keeps its port across restarts: the workers find it again.
+  const stack = await startLocalStack({ temporal: { kind: 'dev-server', cli: p.cli, dbFile: path.join(p.dir, 'temporal.sqlite'), logFile: path.join(p.dir, 'server.log') } });
+  const server = stack.devServer!;
   const taskQueuePrefix = 'chaos';
   return {
     description: 'dev server (SQLite) + 1 worker process (all queues)',
-    address: server.address,
-    namespace: 'default',
+    client: stack.client,
     taskQueuePrefix,
-    workers: [new WorkerProcess({ address: server.address, taskQueuePrefix, runDir: p.runDir, logFile: path.join(p.dir, 'worker.log') })],
+    workers: [stack.workerProcess({ taskQueuePrefix, runDir: p.runDir, logFile: path.join(p.dir, 'worker.log') })],
     disruptions: [
       {
         run: async (downtimeMs) => {
@@ -64,7 +67,7 @@ async function startDev(p: { dir: string; runDir: string; cli: string }): Promis
         },
       },
     ],
-    stop: () => server.stop(),
+    stop: () => stack.stop(),
   };
 }
 
@@ -76,36 +79,34 @@ const CLUSTER_WORKERS = PER_QUEUE_WORKER_PROCESSES.map((queues, i, all) => {
 
 async function startCluster(p: { label: string; dir: string; runDir: string; log: (line: string) => void }): Promise<Deployment> {
   // A namespace and task queues of the run's own: two runs on the one cluster cannot see each other.
+  // A short retention: chaos namespaces collect the workflows of every chaos run.
   const slug = p.label.replace(/\W+/g, '-');
-  const server = new ClusterServerProcess({ namespace: `leafe-chaos-${slug}`, log: p.log });
-  await server.start();
+  const stack = await startLocalStack({ temporal: { kind: 'cluster', namespace: `leafe-chaos-${slug}`, retention: '24h' }, log: p.log });
   const taskQueuePrefix = `chaos-${slug}-${Date.now().toString(36)}`;
-  const workers = CLUSTER_WORKERS.map(
-    ({ queues, name }) =>
-      new WorkerProcess({ address: server.address, namespace: server.namespace, queues, taskQueuePrefix, runDir: p.runDir, logFile: path.join(p.dir, `worker-${name.split(' ')[0].replace('#', '')}.log`), name }),
+  const workers = CLUSTER_WORKERS.map(({ queues, name }) =>
+    stack.workerProcess({ queues, taskQueuePrefix, runDir: p.runDir, logFile: path.join(p.dir, `worker-${name.split(' ')[0].replace('#', '')}.log`), name }),
   );
   return {
-    description: `Temporal Server on PostgreSQL (${server.address}, namespace ${server.namespace}) + ${workers.length} worker processes (${CLUSTER_WORKERS.map((w) => w.queues).join(', ')})`,
-    address: server.address,
-    namespace: server.namespace,
+    description: `Temporal Server on PostgreSQL (${stack.address}, namespace ${stack.namespace}) + ${workers.length} worker processes (${CLUSTER_WORKERS.map((w) => w.queues).join(', ')})`,
+    client: stack.client,
     taskQueuePrefix,
     workers,
     disruptions: [
       {
         run: async (downtimeMs) => {
           const started = Date.now();
-          const { oldPid, newPid } = await server.restartServer(downtimeMs);
+          const { oldPid, newPid } = await restartClusterServer(downtimeMs);
           return `Temporal server SIGKILL (pid ${oldPid}); restarted on the same PostgreSQL database after ${Math.round(downtimeMs)} ms down (pid ${newPid}, answering ${secondsSince(started)} after the kill)`;
         },
       },
       {
         run: async () => {
           const started = Date.now();
-          const { oldPid, newPid } = server.restartPostgres();
+          const { oldPid, newPid } = restartClusterPostgres();
           return `PostgreSQL restart under the running Temporal server (pg_ctl restart -m fast: postmaster pid ${oldPid} → ${newPid}, ${secondsSince(started)})`;
         },
       },
     ],
-    stop: async () => undefined,
+    stop: () => stack.stop(),
   };
 }

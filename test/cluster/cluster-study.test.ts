@@ -1,44 +1,45 @@
 // The production topology on one machine: Temporal Server on PostgreSQL (`leafe cluster up`), one
 // worker process per queue (two env workers), and `leafe run --wait` as a plain client.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { CLUSTER, clusterDown, clusterRunning, clusterUp } from '../../infra/temporal-cluster';
+import { startLocalStack, type LocalStack } from '../../runtime/local-stack';
+import { clusterDown, clusterRunning } from '../../runtime/temporal-cluster';
+import type { WorkerProcess } from '../../runtime/worker-process';
 import { PER_QUEUE_WORKER_PROCESSES } from '../../contract/task-queues';
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-cluster-test-'));
-const env = { ...process.env, TEMPORAL_ADDRESS: CLUSTER.frontend, LEAFE_RUN_DIR: runDir, LEAFE_TASK_QUEUE_PREFIX: `cl${process.pid}` };
-const workers: ChildProcess[] = [];
+const taskQueuePrefix = `cl${process.pid}`;
+let stack: LocalStack | undefined;
+let workers: WorkerProcess[] = [];
 let startedCluster = false;
-
-function leafeNode(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 beforeAll(async () => {
   startedCluster = !clusterRunning().server;
-  await clusterUp((line) => process.stderr.write(`${line}\n`));
-  for (const queue of PER_QUEUE_WORKER_PROCESSES) workers.push(leafeNode('workers/worker-main.ts', ['--queues', queue]));
+  stack = await startLocalStack({ temporal: { kind: 'cluster' }, log: (line) => process.stderr.write(`${line}\n`) });
+  workers = PER_QUEUE_WORKER_PROCESSES.map((queues, i) => stack!.workerProcess({ queues, taskQueuePrefix, runDir, logFile: path.join(runDir, `worker-${i}-${queues}.log`), name: `${queues} worker` }));
+  await Promise.all(workers.map((w) => w.start()));
 }, 1_800_000);
 
 afterAll(async () => {
-  for (const w of workers) w.kill('SIGTERM');
-  await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))));
+  await stack?.stop();
   if (startedCluster) await clusterDown();
   rmSync(runDir, { recursive: true, force: true });
 });
 
 test('a study runs on the PostgreSQL-backed server through per-queue worker processes', async () => {
-  const conn = await Connection.connect({ address: CLUSTER.frontend });
-  const info = await conn.workflowService.getSystemInfo({});
+  const info = await stack!.client.workflowService.getSystemInfo({});
   expect(info.serverVersion).toBe('1.32.0');
-  await conn.close();
 
-  const run = leafeNode('cli/leafe.ts', ['run', path.join(PROJECT_ROOT, 'examples', 'demo.yaml'), '--wait', '--workers', 'external', '--id', `cluster-${process.pid}`]);
+  const env = { ...process.env, TEMPORAL_ADDRESS: stack!.address, LEAFE_RUN_DIR: runDir, LEAFE_TASK_QUEUE_PREFIX: taskQueuePrefix };
+  const run = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), 'run', path.join(PROJECT_ROOT, 'examples', 'demo.yaml'), '--wait', '--workers', 'external', '--id', `cluster-${process.pid}`], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   run.stdout!.on('data', (d) => (stdout += d));

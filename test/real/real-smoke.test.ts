@@ -9,9 +9,9 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ExperimentSummary } from '../../contract/experiment-config';
 import { ensureLocalVllm } from '../../cli/local-vllm';
 import { startStudy, waitForStudy } from '../../cli/study';
-import { freePort } from '../../infra/dev-server';
+import { freePort } from '../../runtime/dev-server';
 import { PROJECT_ROOT } from '../../infra/paths';
-import type { VllmServer } from '../../infra/vllm-server';
+import type { VllmServer } from '../../runtime/vllm-server';
 import { loadSpec } from '../../spec/load-spec';
 import { testTemporal, type TestTemporal } from '../support/temporal';
 

@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { expect, test } from 'vitest';
 import { runTrainerCommand, TrainerAbortedError, type Progress } from '../../trainer/run-trainer-command';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { findRealEnv } from '../../infra/real-model-env';
+import { findRealEnv } from '../../runtime/real-model-env';
 
 const TEMPLATE = YAML.parse(readFileSync(path.join(PROJECT_ROOT, 'examples', 'trainers', 'trl-sft-cpu.yaml'), 'utf8')) as { command: string[]; defaults: Record<string, string> };
 

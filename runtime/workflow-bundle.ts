@@ -5,9 +5,12 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { defaultCacheDir, PROJECT_ROOT } from '../infra/paths';
 
 /** Workflow code may only import these folders (lint-enforced), so they determine the bundle. */
-const BUNDLE_SOURCES = ['workflows', 'core'];
+const BUNDLE_SOURCES = ['workflows', 'contract', 'core'];
+
+const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
 function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))
     .sort();
@@ -34,10 +37,24 @@ function bundleKey(): string {
 export async function cachedWorkflowBundle(cacheDir = defaultCacheDir()): Promise<{ codePath: string }> {
   const codePath = path.join(cacheDir, 'workflow-bundles', `workflow-bundle-${bundleKey()}.js`);
   if (existsSync(codePath)) return { codePath };
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts') });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   mkdirSync(path.dirname(codePath), { recursive: true });
   const tmp = `${codePath}.${process.pid}.tmp`;
   writeFileSync(tmp, code);
   renameSync(tmp, codePath);
+  return { codePath };
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+/**
+ * The workflow bundle built now from the sources, whatever the cache holds (tests and benchmarks
+ * run exactly the code in the tree), written to `codePath`.
+ */
+export async function buildWorkflowBundle(codePath: string): Promise<{ codePath: string }> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  mkdirSync(path.dirname(codePath), { recursive: true });
+  writeFileSync(codePath, code);
   return { codePath };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from '../infra/paths';
 
 /**
  * The real-model environment: one Python venv with vLLM (CPU build or CUDA build), TRL, PEFT and

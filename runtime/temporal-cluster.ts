@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isListening, isServingTemporal } from './dev-server';
 import { ensureGoBinary, goModuleDir } from './go-binary';
-import { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from '../infra/paths';
 import { ensureRole, isPostgresRunning, postgresPid, psql, restartPostgres, startPostgres, stopPostgres, type PostgresInstance } from './postgres';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 import { resolveTemporalCli, TEMPORAL_SERVER_VERSION } from './temporal-cli';
@@ -28,7 +28,7 @@ export const TEMPORAL_UI_VERSION = '2.54.1'; // the UI bundled with the pinned C
 const SERVER = { pkg: 'go.temporal.io/server/cmd/server', version: `v${TEMPORAL_SERVER_VERSION}`, name: 'temporal-server' };
 const SQL_TOOL = { pkg: 'go.temporal.io/server/cmd/tools/sql', version: `v${TEMPORAL_SERVER_VERSION}`, name: 'temporal-sql-tool' };
 const UI_SERVER = { pkg: 'github.com/temporalio/ui-server/v2/cmd/server', version: `v${TEMPORAL_UI_VERSION}`, name: 'temporal-ui-server' };
-const CONFIG_DIR = path.join(PROJECT_ROOT, 'infra', 'cluster');
+const CONFIG_DIR = path.join(PROJECT_ROOT, 'runtime', 'cluster');
 
 /** Cluster state (PostgreSQL data, logs, pid files). As root it must be reachable by the postgres account. */
 export function clusterStateDir(): string {

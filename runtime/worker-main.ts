@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM shut down cleanly: the Temporal runtime stops polling and gives in-flight
 // activities the grace period before cancelling them.
 import { Command, Option } from 'commander';
-import { connectWorker, temporalSettings } from '../infra/connection';
+import { connectWorker, temporalSettings } from './connection';
 import { defaultRunDir } from '../infra/paths';
 import { describeSandbox } from '../envs/code/sandbox';
 import { createWorkers } from './create-workers';
