@@ -1,4 +1,5 @@
-import type { DistilSettings, Method } from './experiment-config';
+import type { DistilSettings } from '../core/leafe-settings';
+import type { Method } from './experiment-config';
 
 /** Distil (workflows queue): D_cf from branching events and D_reh from successful trajectories, written for trainers. */
 export interface DistilActivities {

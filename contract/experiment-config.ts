@@ -7,7 +7,6 @@ import type { TaskQueues } from './task-queues';
  * are explicit, the simulator URL is filled in. Pure types, shared by workflows and activities.
  */
 export type Method = 'leafe' | 'rft' | 'base';
-export type { DistilSettings };
 
 /** A trainer command; the simulated trainer is one too (spec/sim-trainer.ts builds it). */
 export interface TrainerConfig {

@@ -78,7 +78,6 @@ export interface DistilInput {
   episodeWorkflowId: string;
 }
 
-export type { DistilMethod };
 export type RecordKind = 'cf' | 'reh';
 
 export interface DistilOptions {

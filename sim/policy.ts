@@ -13,7 +13,6 @@ export interface SimRequest {
 }
 
 /** Behaviour knobs a (simulated) fine-tune changes: see sim/sim-trainer.ts. */
-export type { SimSkill } from '../contract/sim-skill';
 
 /**
  * A scripted policy for one environment kind. `rand` is a deterministic uniform [0,1) stream

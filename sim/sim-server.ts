@@ -5,7 +5,8 @@ import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import type { ChatMessage } from '../core/prompts';
 import { createRandom, deriveSeed } from '../core/random';
 import { drawLatencyMs, type LatencySpec } from './latency';
-import type { SimPolicy, SimRequest, SimSkill } from './policy';
+import type { SimSkill } from '../contract/sim-skill';
+import type { SimPolicy, SimRequest } from './policy';
 import { SimStats, type SimStatsSnapshot } from './sim-stats';
 import { readSimAdapter } from './sim-trainer';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRandom, deriveSeed } from '../core/random';
-import type { SimSkill } from './policy';
+import type { SimSkill } from '../contract/sim-skill';
 
 /**
  * The simulated GPU trainer: turns SFT data into a new SimSkill ("the fine-tune") and writes it

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAgentMessages, renderReflectionMessages, type AgentContext, type ChatMessage } from '../core/prompts';
 import { loadCodeTasks, type CodeTask } from '../envs/code/code-tasks';
 import { createCodePolicy } from '../sim/policies/code-policy';
-import type { SimSkill } from '../sim/policy';
+import type { SimSkill } from '../contract/sim-skill';
 import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server';
 import { ADAPTER_FILE } from '../sim/sim-trainer';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../infra/paths';
-import type { SimSkill } from '../sim/policy';
+import type { SimSkill } from '../contract/sim-skill';
 import { ADAPTER_FILE, type SimAdapterFile } from '../sim/sim-trainer';
 
 const BASE: SimSkill = { firstTry: 0.3, fixWithFeedback: 0.25, fixWithExperience: 0.55, reflectionAccuracy: 0.7 };

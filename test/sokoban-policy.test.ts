@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type TrajectoryStep, renderAgentMessages, renderReflectionMessages } from '../core/prompts';
 import { createRandom } from '../core/random';
-import type { SimRequest, SimSkill } from '../sim/policy';
-import { createSokobanPolicy, parseObservation } from '../sim/policies/sokoban-policy';
+import type { SimSkill } from '../contract/sim-skill';
+import type { SimRequest } from '../sim/policy';
+import { createSokobanPolicy } from '../sim/policies/sokoban-policy';
+import { parseObservation } from '../envs/sokoban/sokoban-observation';
 import { createSokobanProvider } from '../envs/sokoban/sokoban-provider';
 import { SokobanEnvironment } from '../envs/sokoban/sokoban-environment';
 import { parseAction } from '../envs/sokoban/sokoban-actions';

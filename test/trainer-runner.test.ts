@@ -5,9 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLatestCheckpoint, listCheckpoints } from '../trainer/checkpoints';
 import { parseProgressLine, ProgressTracker } from '../trainer/progress-parser';
-import {
-  fillCommand, runTrainerCommand, TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress,
-} from '../trainer/run-trainer-command';
+import { fillCommand, runTrainerCommand } from '../trainer/run-trainer-command';
+import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress } from '../contract/trainer-port';
 
 /**
  * A tiny trainer with HF Trainer habits: argparse-like flags (exit 2 on unknown ones),

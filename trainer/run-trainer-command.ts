@@ -21,7 +21,6 @@ import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progre
 import { findLatestCheckpoint } from './checkpoints';
 import { ProgressTracker } from './progress-parser';
 
-export { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress, type RunTrainerOptions, type TrainerFailureDetails, type TrainerRunResult } from '../contract/trainer-port';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(\?)?\s*\}\}/g;
 

@@ -2,7 +2,8 @@ import type { ChatMessage } from '../../core/prompts';
 import { EXPERIENCE_MARKER, TASK_MARKER } from '../../core/templates';
 import type { CodeTask } from '../../envs/code/code-tasks';
 import { mutateProgram, triviallyWrongProgram } from '../code-mutations';
-import type { SimPolicy, SimRequest, SimSkill } from '../policy';
+import type { SimSkill } from '../../contract/sim-skill';
+import type { SimPolicy, SimRequest } from '../policy';
 
 /**
  * Scripted policy for the code environment. Right answers are the task's reference program;

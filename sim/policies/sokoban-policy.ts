@@ -7,7 +7,8 @@
  */
 import type { ChatMessage } from '../../core/prompts';
 import { EXPERIENCE_MARKER } from '../../core/templates';
-import type { SimPolicy, SimRequest, SimSkill } from '../policy';
+import type { SimSkill } from '../../contract/sim-skill';
+import type { SimPolicy, SimRequest } from '../policy';
 import { type Direction, type SokobanLevel, type SokobanState } from '../../envs/sokoban/sokoban-level';
 import { applyMove, legalMoves } from '../../envs/sokoban/sokoban-rules';
 import { type DeadlockReason, findDeadlock } from '../../envs/sokoban/sokoban-deadlock';
@@ -16,7 +17,6 @@ import { parseAction } from '../../envs/sokoban/sokoban-actions';
 import { formatPosition, parseObservation } from '../../envs/sokoban/sokoban-observation';
 import { LEGEND_MARKER, MISTAKE_MARKERS, type SokobanTextName, sokobanText } from '../../envs/sokoban/sokoban-templates';
 
-export { parseObservation } from '../../envs/sokoban/sokoban-observation';
 
 /** Probability of preferring a deadlocking push when making a mistake. */
 const PREFER_DEADLOCK = 0.6;

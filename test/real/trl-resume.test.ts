@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { expect, test } from 'vitest';
-import { runTrainerCommand, TrainerAbortedError, type Progress } from '../../trainer/run-trainer-command';
+import { runTrainerCommand } from '../../trainer/run-trainer-command';
+import { TrainerAbortedError, type Progress } from '../../contract/trainer-port';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { findRealEnv } from '../../runtime/real-model-env';
 
