@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { OpenEnvironmentResult, StepOutcome } from '../contract/environment-activities';
 import type { TakeStepInput, TakeStepResult } from '../contract/environment-activities';
-import type { ActInput, ActResult, ReflectInput, ReflectResult } from '../contract/inference-activities';
+import type { InferenceActivities, ReflectResult } from '../contract/inference-activities';
 import { actsAfterReplay, askForStep, outcomeAfterStep, planReflection } from '../core/branch-decisions';
 import type { Text } from '../core/text';
 import { addUsage, NO_USAGE, type BranchOutcome, type ReflectionRecord, type StepRecord, type TokenUsage } from '../core/tree';
@@ -34,17 +34,12 @@ export interface BranchSession {
   close(): Promise<void>;
 }
 
-/** 'activity-per-call': the model's requests, one call each. */
-export interface BranchModel {
-  act(input: ActInput): Promise<ActResult>;
-  reflect(input: ReflectInput): Promise<ReflectResult>;
-}
-
 export interface BranchPort {
   /** The id the branch's record carries (its workflow id on Temporal). */
   workflowId: string;
   session: BranchSession;
-  llm: BranchModel;
+  /** 'activity-per-call': the model's requests, one call each. */
+  llm: InferenceActivities;
 }
 
 /**
