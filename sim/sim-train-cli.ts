@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SIM_TRAINER } from '../core/leafe-settings';
 import { ADAPTER_FILE, parseSimSkill, runSimTraining, SimulatedCrash, TrainingDataError } from './sim-trainer';
 
 /**
@@ -86,9 +87,10 @@ function main(): Promise<void> | void {
     dataFiles: data,
     outputDir,
     baseSkill,
-    epochs: positiveInt('epochs', values.epochs, 2),
-    stepsPerEpoch: positiveInt('steps-per-epoch', values['steps-per-epoch'], 10),
-    stepMs: positiveInt('step-ms', values['step-ms'], 20, 0),
+    // The spec's defaults, so the command behaves the same run by hand.
+    epochs: positiveInt('epochs', values.epochs, DEFAULT_SIM_TRAINER.epochs),
+    stepsPerEpoch: positiveInt('steps-per-epoch', values['steps-per-epoch'], DEFAULT_SIM_TRAINER.stepsPerEpoch),
+    stepMs: positiveInt('step-ms', values['step-ms'], DEFAULT_SIM_TRAINER.stepMs, 0),
     saveSteps: positiveInt('save-steps', values['save-steps'], 5),
     resumeFrom: resume,
     crashAtStep: values['crash-at-step'] === undefined ? undefined : positiveInt('crash-at-step', values['crash-at-step'], 0),
