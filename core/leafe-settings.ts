@@ -111,5 +111,8 @@ export const DEFAULT_REHEARSAL_FRACTION: Record<DistilMethod, number> = { leafe:
 /** Study-wide settings: iterations of explore → distil → train, the seed, episodes run at once. */
 export const DEFAULT_STUDY = { iterations: 1, seed: 1, episodeConcurrency: 8 } as const;
 
+/** The simulator's added latency per request (ms) when the spec gives none. */
+export const DEFAULT_SIM_LATENCY_MS = 0;
+
 /** The simulated trainer's schedule. */
 export const DEFAULT_SIM_TRAINER = { epochs: 2, stepsPerEpoch: 10, stepMs: 10 } as const;

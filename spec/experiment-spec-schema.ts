@@ -5,6 +5,7 @@ import {
   DEFAULT_REHEARSAL_FRACTION,
   DEFAULT_REQUESTS_FROM,
   DEFAULT_SAMPLING,
+  DEFAULT_SIM_LATENCY_MS,
   DEFAULT_SIM_TRAINER,
   DEFAULT_STUDY,
   INFERENCE_REQUESTS_FROM,
@@ -127,7 +128,7 @@ export const experimentSpecSchema = z
     tasks: z.object({ train: taskSelection, eval: taskSelection }).strict(),
     inference: inferenceSchema,
     simulator: z
-      .object({ seed: nonNegativeInt.optional(), skill: simSkill.optional(), latencyMs: nonNegativeInt.default(0), capacity: positiveInt.optional() })
+      .object({ seed: nonNegativeInt.optional(), skill: simSkill.optional(), latencyMs: nonNegativeInt.default(DEFAULT_SIM_LATENCY_MS), capacity: positiveInt.optional() })
       .strict()
       .optional(),
     leafe: z

@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import type { EnvSpec } from '../core/env-spec';
 import type { ExperimentConfig, Method, TrainerConfig } from '../contract/experiment-config';
-import { DEFAULT_LEAFE_SETTINGS } from '../core/leafe-settings';
+import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SIM_LATENCY_MS } from '../core/leafe-settings';
 import { defaultKs } from '../core/pass-at-k';
 import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
 import { providerFor } from '../envs/registry';
@@ -205,7 +205,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : defaultRunDir())),
       timeouts: spec.timeouts,
     };
-    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: 0, ...spec.simulator, enabled: sim }, localVllm, trainerIdentity };
+    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: DEFAULT_SIM_LATENCY_MS, ...spec.simulator, enabled: sim }, localVllm, trainerIdentity };
   } catch (err) {
     if (err instanceof SpecError) throw err;
     throw new SpecError(file, [(err as Error).message]);
