@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber, optionalTsToMs } from '@temporalio/common/lib/time';
 
 /** Activities that ask the model: one per step (takeStep) or one per request (act, reflect). */
 const INFERENCE_ACTIVITIES = new Set(['takeStep', 'act', 'reflect']);
@@ -58,12 +58,7 @@ export function stalledAfterFrom(flag: string | undefined): number {
   return parseStalledAfter(process.env[STALLED_AFTER_ENV], STALLED_AFTER_ENV);
 }
 
-type Ts = { seconds?: unknown; nanos?: number | null } | null | undefined;
-function tsToMs(ts: Ts): number | null {
-  if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
-  return Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * Looks for inference requests that keep failing under `rootIds`: the running workflows and
@@ -96,8 +91,8 @@ export async function inferenceHealth(client: Client, rootIds: string[], stalled
           activityType: type,
           attempt: a.attempt ?? 1,
           message: a.lastFailure.message ?? '(no message)',
-          lastAttemptAt: iso(tsToMs(a.lastAttemptCompleteTime as Ts)),
-          nextAttemptAt: iso(tsToMs(a.nextAttemptScheduleTime as Ts)),
+          lastAttemptAt: iso(optionalTsToMs(a.lastAttemptCompleteTime)),
+          nextAttemptAt: iso(optionalTsToMs(a.nextAttemptScheduleTime)),
           failingSince: null,
           activityId: a.activityId ?? '',
         });
@@ -136,7 +131,7 @@ async function lookUpFailingSince(client: Client, failures: PendingInferenceFail
       for (const e of history?.events ?? []) {
         const scheduled = e.activityTaskScheduledEventAttributes;
         const f = scheduled && fs.find((x) => x.activityId === scheduled.activityId);
-        if (f) f.failingSince = iso(tsToMs(e.eventTime as Ts));
+        if (f) f.failingSince = iso(optionalTsToMs(e.eventTime));
       }
     }),
   );
