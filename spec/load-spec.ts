@@ -7,7 +7,7 @@ import type { EnvSpec } from '../core/env-spec';
 import type { ExperimentConfig, Method, TrainerConfig } from '../contract/experiment-config';
 import { DEFAULT_LEAFE_SETTINGS, DEFAULT_SIM_LATENCY_MS } from '../core/leafe-settings';
 import { defaultKs } from '../core/pass-at-k';
-import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
+import { DEFAULT_BASE_SKILL, type SimSkill } from '../contract/sim-skill';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
 import { simTrainer } from './sim-trainer';
@@ -162,8 +162,9 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
     let trainer: TrainerConfig;
     let trainerIdentity: Record<string, unknown> | null = null;
     if (spec.trainer.kind === 'sim') {
-      trainer = simTrainer(spec.trainer, spec.simulator?.skill);
-      trainerIdentity = { ...spec.trainer, baseSkill: { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill } };
+      const baseSkill: SimSkill = { ...DEFAULT_BASE_SKILL, ...spec.simulator?.skill };
+      trainer = simTrainer(spec.trainer, baseSkill);
+      trainerIdentity = { ...spec.trainer, baseSkill };
     } else {
       const t = spec.trainer;
       const template = t.template ? loadTrainerTemplate(resolveRelative(dir, t.template), 'trainer.template') : { command: t.command!, defaults: {} };

@@ -16,7 +16,7 @@ export interface SimTrainerSettings {
  * end to end. Iteration 0 trains on top of `baseSkill` (the simulator's base model), later ones
  * on top of the previous iteration's adapter.
  */
-export function simTrainer(t: SimTrainerSettings, baseSkill: Partial<SimSkill> = {}): TrainerConfig {
+export function simTrainer(t: SimTrainerSettings, baseSkill: SimSkill = DEFAULT_BASE_SKILL): TrainerConfig {
   return {
     kind: 'command',
     command: [
@@ -40,7 +40,7 @@ export function simTrainer(t: SimTrainerSettings, baseSkill: Partial<SimSkill> =
       '--resume-from-checkpoint={{resume_from_checkpoint?}}',
     ],
     baseModel: 'sim-base',
-    hyperparameters: { epochs: t.epochs, steps_per_epoch: t.stepsPerEpoch, step_ms: t.stepMs, base_skill: JSON.stringify({ ...DEFAULT_BASE_SKILL, ...baseSkill }) },
+    hyperparameters: { epochs: t.epochs, steps_per_epoch: t.stepsPerEpoch, step_ms: t.stepMs, base_skill: JSON.stringify(baseSkill) },
     cwd: PROJECT_ROOT,
   };
 }
