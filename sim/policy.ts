@@ -12,8 +12,6 @@ export interface SimRequest {
   wantsReflection: boolean;
 }
 
-/** Behaviour knobs a (simulated) fine-tune changes: see sim/sim-trainer.ts. */
-
 /**
  * A scripted policy for one environment kind. `rand` is a deterministic uniform [0,1) stream
  * derived from (simulator seed, request content, request seed): the same request always gets

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_BASE_SKILL } from '../contract/sim-skill';
+import { DEFAULT_BASE_SKILL, type SimSkill } from '../contract/sim-skill';
 import type { ChatMessage } from '../core/prompts';
 import { createRandom, deriveSeed } from '../core/random';
 import { drawLatencyMs, type LatencySpec } from './latency';
-import type { SimSkill } from '../contract/sim-skill';
 import type { SimPolicy, SimRequest } from './policy';
 import { SimStats, type SimStatsSnapshot } from './sim-stats';
 import { readSimAdapter } from './sim-trainer';

@@ -8,8 +8,6 @@ import type { LimitFunction } from 'p-limit';
 import { saveTrajectory } from './trajectory';
 import { SANDBOX_REFUSED, SESSION_LOST } from '../../contract/failure-types';
 
-/** Activity failure type meaning "this worker does not hold the session (any more)": re-open elsewhere. */
-
 function notAtStep(sessionId: string, taken: number, t: number): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`environment session ${sessionId} has taken ${taken} steps; step ${t} cannot be taken in it`, SESSION_LOST);
 }

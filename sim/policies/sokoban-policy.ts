@@ -17,7 +17,6 @@ import { parseAction } from '../../envs/sokoban/sokoban-actions';
 import { formatPosition, parseObservation } from '../../envs/sokoban/sokoban-observation';
 import { LEGEND_MARKER, MISTAKE_MARKERS, type SokobanTextName, sokobanText } from '../../envs/sokoban/sokoban-templates';
 
-
 /** Probability of preferring a deadlocking push when making a mistake. */
 const PREFER_DEADLOCK = 0.6;
 
