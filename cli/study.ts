@@ -3,7 +3,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { ExperimentInput, ExperimentSummary, Method } from '../contract/experiment-config';
+import type { ExperimentInput, Method } from '../contract/experiment-config';
 import { archiveExperiment } from './archive-experiment';
 import { resultDefiningSpec } from '../contract/experiment-fingerprint';
 import type { LoadedSpec } from '../spec/load-spec';
@@ -17,6 +17,8 @@ import { statusQuery, type ExperimentStatus } from '../contract/experiment-messa
 import type { WorkflowTypes } from '../contract/workflow-types';
 import { ExperimentIdKey, MethodKey } from '../contract/search-attribute-keys';
 import { claimExperimentIds, specRecord } from './spec-record';
+
+type ExperimentHandle = WorkflowHandle<WorkflowTypes['experimentWorkflow']>;
 
 export interface StudyRecord {
   studyId: string;
@@ -35,7 +37,7 @@ export function experimentLink(uiUrl: string | null, namespace: string, workflow
  * study. A study id used before resumes its experiments (finished stages are reused) only with
  * the same spec; with another one it is refused before anything starts (cli/spec-record.ts).
  */
-export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, WorkflowHandle> }> {
+export async function startStudy(client: Client, loaded: LoadedSpec, queues: TaskQueues, simUrl: string | null, studyId: string): Promise<{ record: StudyRecord; handles: Map<Method, ExperimentHandle> }> {
   const config = simUrl ? withSimulator(loaded.config, simUrl) : loaded.config;
   const spec = resultDefiningSpec(loaded.config, loaded.simulator.enabled ? loaded.simulator : null, loaded.trainerIdentity);
   const idOf = (method: Method) => `${studyId}-${method}`;
@@ -45,7 +47,7 @@ export async function startStudy(client: Client, loaded: LoadedSpec, queues: Tas
     loaded.methods.map((method) => specRecord(idOf(method), loaded.file, { method, ...spec })),
   );
   for (const w of warnings) process.stderr.write(`leafe: warning: ${w}\n`);
-  const handles = new Map<Method, WorkflowHandle>();
+  const handles = new Map<Method, ExperimentHandle>();
   const experiments: Record<string, string> = {};
   for (const method of loaded.methods) {
     const experimentId = idOf(method);
@@ -93,7 +95,7 @@ function howItEnded(err: unknown): string {
  * is cancelled does not end the wait: its siblings go on to their end, then the failures are
  * reported together.
  */
-export async function waitForStudy(record: StudyRecord, handles: Map<Method, WorkflowHandle>, showProgress: boolean): Promise<StudySummary> {
+export async function waitForStudy(record: StudyRecord, handles: Map<Method, ExperimentHandle>, showProgress: boolean): Promise<StudySummary> {
   const tty = showProgress && process.stderr.isTTY;
   const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   const bar = new Map<Method, cliProgress.SingleBar>();
@@ -135,7 +137,7 @@ export async function waitForStudy(record: StudyRecord, handles: Map<Method, Wor
     const outcomes = await Promise.all(
       [...handles].map(async ([method, handle]) => {
         try {
-          return { summary: (await handle.result()) as ExperimentSummary };
+          return { summary: await handle.result() };
         } catch (err) {
           const failure = `${method} experiment ${handle.workflowId} ${howItEnded(err)}`;
           const running = [...open].filter((id) => id !== handle.workflowId);
