@@ -1,11 +1,9 @@
 /** Shared plumbing of the benchmarks: logging, statistics, the simulator child, Temporal. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChatMessage } from '../core/prompts';
 import { startLocalStack, type LocalStack, type TemporalPlace } from '../runtime/local-stack';
 import { drawLatencyMs, type LatencySpec } from '../sim/latency';
 import type { SimStatsSnapshot } from '../sim/sim-stats';
@@ -79,17 +77,11 @@ export async function startSimChild(options: SimChildOptions): Promise<SimHandle
 }
 
 /**
- * The latency the simulator drew for a request: the same function of (server seed, request key)
- * the server uses (sim/sim-server.ts contentKey + sim/latency.ts), recomputed here so per-step
- * overhead can subtract exactly the simulated inference time. Checked against the server's
- * per-key counters by the benchmark (keys must match).
+ * The latency the simulator drew for a request (key: sim/sim-server.ts simRequestKey): the same
+ * function of (server seed, request key) the server uses, so per-step overhead can subtract
+ * exactly the simulated inference time. Checked against the server's per-key counters by the
+ * benchmark (keys must match).
  */
-export function simRequestKey(model: string, messages: ChatMessage[], seed: number, wantsReflection: boolean): string {
-  const sha = (t: string) => createHash('sha256').update(t).digest('hex').slice(0, 16);
-  const ck = sha(JSON.stringify([messages.map((m) => [m.role, m.content]), seed, wantsReflection]));
-  return sha(`${model}\u0000${ck}`);
-}
-
 export function simLatencyMs(spec: LatencySpec | undefined, simSeed: number, key: string): number {
   return drawLatencyMs(spec, simSeed, key);
 }

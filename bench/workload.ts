@@ -18,7 +18,8 @@ import type { LatencySpec } from '../sim/latency';
 import { taskQueues, type QueueRole } from '../contract/task-queues';
 import type { EpisodeInput } from '../contract/episode-types';
 import pLimit from 'p-limit';
-import { cpuPer, log, percentile, round, simLatencyMs, simRequestKey, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
+import { simRequestKey } from '../sim/sim-server';
+import { cpuPer, log, percentile, round, simLatencyMs, tempDir, type BenchTemporal, type CpuSample } from './bench-support';
 import { createInProcessActivities, runEpisodeAsync, type StepTiming } from './inprocess-leafe';
 import { runLockstep } from './lockstep';
 
@@ -322,13 +323,13 @@ export function temporalStepTimings(histories: WorkflowHistory[]): StepTiming[] 
 /** The simulator's request key of an act request, recomputed from its input (sim/sim-server.ts contentKey). */
 async function actKey(store: ArtifactStore, a: ActInput): Promise<string> {
   const trajectory = await loadTrajectory(store, a.trajectoryRef);
-  return simRequestKey(a.inference.model, renderAgentMessages(toAgentContext(trajectory, a.experience)), a.seed, false);
+  return simRequestKey({ model: a.inference.model, messages: renderAgentMessages(toAgentContext(trajectory, a.experience)), seed: a.seed, wantsReflection: false });
 }
 
 /** The same for a reflection request (rendered without the lesson, sent with a json_schema response format). */
 async function reflectKey(store: ArtifactStore, r: ReflectInput): Promise<string> {
   const trajectory = await loadTrajectory(store, r.trajectoryRef);
-  return simRequestKey(r.inference.model, renderReflectionMessages(toAgentContext(trajectory, null)), r.seed, true);
+  return simRequestKey({ model: r.inference.model, messages: renderReflectionMessages(toAgentContext(trajectory, null)), seed: r.seed, wantsReflection: true });
 }
 
 export type TimedStep = StepTiming & {

@@ -224,9 +224,19 @@ function sha(text: string): string {
 }
 
 /** Identity of a request's content, model excluded: a trained adapter sees the same random stream. */
-function contentKey(r: SimRequest): string {
+function contentKey(r: Pick<SimRequest, 'messages' | 'seed' | 'wantsReflection'>): string {
   return sha(JSON.stringify([r.messages.map((m) => [m.role, m.content]), r.seed, r.wantsReflection]));
 }
+
+/**
+ * The key a request's latency, faults and counters are drawn by: its content and model. The
+ * benchmarks compute it too, to subtract exactly the simulated inference time.
+ */
+export function simRequestKey(r: Pick<SimRequest, 'model' | 'messages' | 'seed' | 'wantsReflection'>): string {
+  return requestKey(r.model, contentKey(r));
+}
+
+const requestKey = (model: string, ck: string) => sha(`${model}\u0000${ck}`);
 
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
@@ -284,7 +294,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       );
     }
     const ck = contentKey(request);
-    const key = sha(`${request.model}\u0000${ck}`);
+    const key = requestKey(request.model, ck);
     const occurrence = stats.attempt(key);
 
     // Faults are drawn per (key, occurrence): a retry gets a fresh draw, so it can succeed.
