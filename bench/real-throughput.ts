@@ -70,7 +70,6 @@ const SEED = 1;
 const LEAFE: LeafeSettings = { ...DEFAULT_LEAFE_SETTINGS, horizon: 2, budget: 6, maxDepth: 2, maxBranches: 4, reflectOnFailure: true };
 const SAMPLING = { temperature: 0.7, maxTokens: 256, timeoutMs: 120_000 } as const;
 
-
 // ---------------------------------------------------------------------------------------------
 // vLLM's Prometheus endpoint
 

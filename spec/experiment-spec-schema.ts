@@ -179,7 +179,6 @@ export const experimentSpecSchema = z
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 
-
 // The shapes the workflows receive are pure types in core/ (no zod at run time there). These
 // lines stop the compile when the schema and those types differ in any field, type or optionality.
 type SameType<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;

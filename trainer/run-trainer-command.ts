@@ -21,7 +21,6 @@ import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progre
 import { findLatestCheckpoint } from './checkpoints';
 import { ProgressTracker } from './progress-parser';
 
-
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(\?)?\s*\}\}/g;
 
 /**

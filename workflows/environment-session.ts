@@ -6,7 +6,6 @@ import type { EnvironmentActivities, OpenEnvironmentResult, StepOutcome, TakeSte
 import { INCONSISTENT_STEP, NONDETERMINISTIC_ENVIRONMENT, SESSION_LOST, SESSION_NOT_OPEN } from '../contract/failure-types';
 import type { BranchSession } from './branch-loop';
 
-
 /** Retries of activities that ask the model: backoff to 60 s; maximumAttempts 0 = unlimited (Temporal: leave it out). */
 /** A dead worker is noticed after this long without heartbeats (older histories lack the setting). */
 export const llmHeartbeatTimeout = (t: EpisodeTimeouts): number => t.llmHeartbeatMs ?? 20_000;

@@ -40,7 +40,6 @@ async function linkAtomic(from: string, to: string): Promise<void> {
   await rename(tmp, to);
 }
 
-
 /**
  * Line ids: the record id for the first copy, `<id>#<n>` for the n-th replicated copy (n >= 2),
  * so every line stays unique and still points at its provenance line.
