@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileAtomic } from '../infra/atomic-file';
 import { defaultCacheDir, PROJECT_ROOT } from '../infra/paths';
 
 /** Workflow code may only import these folders (lint-enforced), so they determine the bundle. */
-const BUNDLE_SOURCES = ['workflows', 'contract', 'core'];
+export const BUNDLE_SOURCES = ['workflows', 'contract', 'core'];
 
 const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
 function sourceFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))
     .sort();
@@ -38,10 +38,7 @@ export async function cachedWorkflowBundle(cacheDir = defaultCacheDir()): Promis
   const codePath = path.join(cacheDir, 'workflow-bundles', `workflow-bundle-${bundleKey()}.js`);
   if (existsSync(codePath)) return { codePath };
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  mkdirSync(path.dirname(codePath), { recursive: true });
-  const tmp = `${codePath}.${process.pid}.tmp`;
-  writeFileSync(tmp, code);
-  renameSync(tmp, codePath);
+  await writeFileAtomic(codePath, code);
   return { codePath };
 }
 
