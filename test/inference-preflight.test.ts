@@ -5,9 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../runtime/dev-server';
 import { HUMANEVAL_FILE } from '../infra/paths';
 import { runLeafe } from './support/leafe-cli';
-import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+import { json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-preflight-'));
 const servers: FakeInference[] = [];
@@ -18,7 +19,7 @@ let rejecting: FakeInference;
 let otherModels: FakeInference;
 
 beforeAll(async () => {
-  refusedUrl = `http://127.0.0.1:${await closedPort()}/v1`;
+  refusedUrl = `http://127.0.0.1:${await freePort()}/v1`;
   invalidJson = await startFakeInference(() => ({ status: 200, body: '{"data": [' }));
   hanging = await startFakeInference(() => 'hang');
   rejecting = await startFakeInference(() => json(400, { error: { message: 'bad gateway config: upstream "foo" unknown' } }));

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { experimentSnapshot, followExperiment, renderSnapshot } from '../cli/status-command';
 import { startStudy } from '../cli/study';
 import { inferenceHealth, renderInferenceHealth } from '../cli/inference-health';
+import { freePort } from '../runtime/dev-server';
 import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
-import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+import { json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 import { firstTasks, startEpisode } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
@@ -123,7 +124,7 @@ test('a server that never answers: the request times out and says so (no silent 
 
 test('a refused connection and an answer that is not JSON: retried, each failure says which', async () => {
   const notJson = await server(() => ({ status: 200, body: '<html>502 from the proxy</html>' }));
-  const refused = `http://127.0.0.1:${await closedPort()}/v1`;
+  const refused = `http://127.0.0.1:${await freePort()}/v1`;
   const [taskId] = await firstTasks(1);
   const ids = [`refused-${Date.now()}`, `notjson-${Date.now()}`];
   await Promise.all(

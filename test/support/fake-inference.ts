@@ -1,7 +1,6 @@
 // Misbehaving OpenAI-compatible servers on loopback: what a wrong URL, a broken proxy or a
 // hung server looks like to leafe. Every request is recorded with its Authorization header.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { listenOnLoopback } from './loopback-server';
 
 /** What the server does for one request: answer (status, body as is) or never answer. */
@@ -39,13 +38,4 @@ export async function startFakeInference(answer: (path: string) => FakeAnswer): 
     });
   });
   return { ...(await listenOnLoopback(server)), requests };
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
