@@ -14,7 +14,7 @@ import { freePort } from '../runtime/dev-server';
 import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
 import { json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
-import { firstTasks, startEpisode } from './support/episode-runner';
+import { firstTasks, startEpisode, until as pollUntil } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 let t: TestTemporal;
@@ -56,15 +56,8 @@ evaluation: { samples: 1 }
   return specFile;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polls every 250 ms, for 60 s unless told. */
+const until = <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> => pollUntil(what, fn, timeoutMs, 250);
 
 const terminate = (id: string) => t.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
 
