@@ -2,7 +2,6 @@
 // while it waits) show the last failure's message, how many attempts failed, when the next one
 // is and whether the run is stalled; a failed workflow prints its root cause. Real Temporal,
 // real workers in this process, real loopback servers, the real CLI spawned where it matters.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,10 +10,11 @@ import { experimentSnapshot, followExperiment, renderSnapshot } from '../cli/sta
 import { startStudy } from '../cli/study';
 import { inferenceHealth, renderInferenceHealth } from '../cli/inference-health';
 import { freePort } from '../runtime/dev-server';
-import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
 import { baseStudySpecFile, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 import { firstTasks, startEpisode, until as pollUntil } from './support/episode-runner';
+import { spawnLeafe } from './support/leafe-cli';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 let t: TestTemporal;
@@ -115,14 +115,6 @@ test('a refused connection and an answer that is not JSON: retried, each failure
     await Promise.all(ids.map(terminate));
   }
 });
-
-function spawnLeafe(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
-}
 
 /** The CLI against this test's Temporal and workers (the queue prefix of `t.queues`). */
 const cliEnv = () => ({ TEMPORAL_ADDRESS: t.address, LEAFE_TASK_QUEUE_PREFIX: t.queues.workflows.replace(/-workflows$/, '') });
