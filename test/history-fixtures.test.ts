@@ -20,11 +20,12 @@ test('every fixture is at <workflowType>/<code version>/<scenario>.json, and its
   for (const file of listFixtureFiles()) {
     const name = parseFixturePath(file);
     expect(name, file).not.toBeNull();
-    expect(readFixture(file).workflowType, file).toBe(name!.workflowType);
+    const fixture = readFixture(file);
+    expect(fixture.workflowType, file).toBe(name!.workflowType);
     const n = versions.indexOf(name!.version);
     expect(n, `${file}: ${name!.version} is not a code version (${versions.join(', ')})`).toBeGreaterThanOrEqual(0);
     const known = WORKFLOW_PATCHES.slice(0, n) as readonly string[];
-    for (const id of patchMarkers(historyFromJson(readFixture(file).history))) expect(known, `${file}: marker ${id}`).toContain(id);
+    for (const id of patchMarkers(historyFromJson(fixture.history))) expect(known, `${file}: marker ${id}`).toContain(id);
   }
 });
 

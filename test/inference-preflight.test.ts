@@ -1,13 +1,14 @@
 // Before any work starts, `leafe explore` and `leafe run` check the inference server (GET
 // /v1/models lists the model) and fail in seconds naming the URL and the reason. The real CLI is
 // spawned against real loopback servers; the checks come before Temporal is even contacted.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../runtime/dev-server';
 import { HUMANEVAL_FILE } from '../infra/paths';
 import { runLeafe } from './support/leafe-cli';
-import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+import { baseStudySpecFile, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-preflight-'));
 const servers: FakeInference[] = [];
@@ -18,7 +19,7 @@ let rejecting: FakeInference;
 let otherModels: FakeInference;
 
 beforeAll(async () => {
-  refusedUrl = `http://127.0.0.1:${await closedPort()}/v1`;
+  refusedUrl = `http://127.0.0.1:${await freePort()}/v1`;
   invalidJson = await startFakeInference(() => ({ status: 200, body: '{"data": [' }));
   hanging = await startFakeInference(() => 'hang');
   rejecting = await startFakeInference(() => json(400, { error: { message: 'bad gateway config: upstream "foo" unknown' } }));
@@ -81,19 +82,7 @@ describe('leafe explore fails in seconds, naming the URL and the reason', () => 
 });
 
 test('leafe run checks an openai-kind spec the same way before starting anything', async () => {
-  const spec = path.join(dir, 'spec.yaml');
-  writeFileSync(
-    spec,
-    `name: preflight
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(otherModels.url)}, model: gpt-nothing }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(otherModels.url)} }
-evaluation: { samples: 1 }
-`,
-  );
+  const spec = baseStudySpecFile(dir, 'preflight', otherModels.url, 'gpt-nothing');
   const r = await leafe(['run', spec, '--run-dir', path.join(dir, 'run-spec')]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('inference.model: inference server');

@@ -2,18 +2,19 @@
 // while it waits) show the last failure's message, how many attempts failed, when the next one
 // is and whether the run is stalled; a failed workflow prints its root cause. Real Temporal,
 // real workers in this process, real loopback servers, the real CLI spawned where it matters.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { experimentSnapshot, followExperiment, renderSnapshot } from '../cli/status-command';
 import { startStudy } from '../cli/study';
 import { inferenceHealth, renderInferenceHealth } from '../cli/inference-health';
-import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
+import { freePort } from '../runtime/dev-server';
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
-import { closedPort, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
-import { firstTasks, startEpisode } from './support/episode-runner';
+import { baseStudySpecFile, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
+import { firstTasks, startEpisode, until as pollUntil } from './support/episode-runner';
+import { spawnLeafe } from './support/leafe-cli';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 let t: TestTemporal;
@@ -37,39 +38,14 @@ async function server(chat: Parameters<typeof startFakeInference>[0]): Promise<F
   return s;
 }
 
-/** A one-task `base` study spec on HumanEval whose inference (and deploy) go to `url`; returns its file. */
-function baseStudySpecFile(name: string, url: string): string {
-  const specFile = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    specFile,
-    `name: ${name}
-methods: [base]
-env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
-tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
-inference: { kind: openai, baseUrl: ${JSON.stringify(url)}, model: ${MODEL} }
-trainer: { kind: sim }
-deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(url)} }
-evaluation: { samples: 1 }
-`,
-  );
-  return specFile;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polls every 250 ms, for 60 s unless told. */
+const until = <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> => pollUntil(what, fn, timeoutMs, 250);
 
 const terminate = (id: string) => t.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
 
 test('requests that keep failing: status shows the message, the failed attempts, the next attempt and, past the threshold, stalled', async () => {
   const failing = await server(() => json(500, { error: { message: 'CUDA out of memory (simulated)' } }));
-  const loaded = await loadSpec(baseStudySpecFile('failing', failing.url), { runDir: t.runDir });
+  const loaded = await loadSpec(baseStudySpecFile(dir, 'failing', failing.url, MODEL), { runDir: t.runDir });
   const { record } = await startStudy(t.client, loaded, t.queues, null, `failing-${Date.now()}`);
   const experimentId = record.experiments.base;
   try {
@@ -123,7 +99,7 @@ test('a server that never answers: the request times out and says so (no silent 
 
 test('a refused connection and an answer that is not JSON: retried, each failure says which', async () => {
   const notJson = await server(() => ({ status: 200, body: '<html>502 from the proxy</html>' }));
-  const refused = `http://127.0.0.1:${await closedPort()}/v1`;
+  const refused = `http://127.0.0.1:${await freePort()}/v1`;
   const [taskId] = await firstTasks(1);
   const ids = [`refused-${Date.now()}`, `notjson-${Date.now()}`];
   await Promise.all(
@@ -139,14 +115,6 @@ test('a refused connection and an answer that is not JSON: retried, each failure
     await Promise.all(ids.map(terminate));
   }
 });
-
-function spawnLeafe(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
-}
 
 /** The CLI against this test's Temporal and workers (the queue prefix of `t.queues`). */
 const cliEnv = () => ({ TEMPORAL_ADDRESS: t.address, LEAFE_TASK_QUEUE_PREFIX: t.queues.workflows.replace(/-workflows$/, '') });
@@ -186,7 +154,7 @@ test('leafe explore against a server rejecting the request: the root cause and e
 
 test('leafe status of an experiment failed by a rejected request shows the root cause', async () => {
   const rejecting = await server(() => json(400, { error: { message: 'prompt too long (simulated)' } }));
-  const loaded = await loadSpec(baseStudySpecFile('rejected', rejecting.url), { runDir: t.runDir });
+  const loaded = await loadSpec(baseStudySpecFile(dir, 'rejected', rejecting.url, MODEL), { runDir: t.runDir });
   const { record } = await startStudy(t.client, loaded, t.queues, null, `rejected-${Date.now()}`);
   const snap = await until('the experiment to close', async () => {
     const s = await experimentSnapshot(t.client, record.experiments.base);
@@ -201,7 +169,7 @@ test('leafe status of an experiment failed by a rejected request shows the root 
 
 test('leafe run --wait prints the same failing/stalled line while it waits', async () => {
   const failing = await server(() => json(502, { error: { message: 'upstream connect error (simulated)' } }));
-  const specFile = baseStudySpecFile('runfailing', failing.url);
+  const specFile = baseStudySpecFile(dir, 'runfailing', failing.url, MODEL);
   const studyId = `runfailing-${Date.now()}`;
   const cli = spawnLeafe(['run', specFile, '--wait', '--id', studyId, '--run-dir', path.join(dir, 'run'), '--stalled-after', '3s'], cliEnv());
   try {
@@ -218,7 +186,7 @@ test('leafe run --wait prints the same failing/stalled line while it waits', asy
 
 test('leafe status (following) prints the failing line when it changes, and stalled', async () => {
   const failing = await server(() => json(500, { error: { message: 'worker died (simulated)' } }));
-  const specFile = baseStudySpecFile('follow', failing.url);
+  const specFile = baseStudySpecFile(dir, 'follow', failing.url, MODEL);
   const { record } = await startStudy(t.client, await loadSpec(specFile, { runDir: t.runDir }), t.queues, null, `follow-${Date.now()}`);
   const experimentId = record.experiments.base;
   let printed = '';

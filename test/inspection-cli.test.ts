@@ -29,6 +29,7 @@ import { simPoliciesFor } from '../sim/sim-policies';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
 import type { EpisodeInput } from '../contract/episode-types';
+import { until } from './support/episode-runner';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 const run = promisify(execFile);
@@ -59,16 +60,6 @@ deploy: { kind: sim }
 evaluation: { samples: 2, ks: [1, 2] }
 concurrency: { episodes: 6 }
 `;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   t = await testTemporal('inspect');

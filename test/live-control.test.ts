@@ -4,7 +4,6 @@
 // the trainer's process group. Pause and concurrency hold across continue-as-new (issue 13).
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -20,6 +19,7 @@ import { startSimServer, type SimServer } from '../sim/sim-server';
 import { simPoliciesFor } from '../sim/sim-policies';
 import type { ExperimentStatus } from '../contract/experiment-messages';
 import { sleep } from './support/episode-runner';
+import { listenOnLoopback } from './support/loopback-server';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 const ENV: SokobanEnvSpec = { kind: 'sokoban', count: 12, width: 6, height: 6, boxes: 1, seed: 7 };
@@ -155,7 +155,8 @@ test('pause during exploration starts nothing new while running episodes finish;
 
 /**
  * A deploy endpoint in front of the simulator that holds every `load_lora_adapter` request until
- * `onLoad` has returned: the test acts while the deploy activity runs.
+ * `onLoad` has returned: the test acts while the deploy activity runs. `target` is the
+ * simulator's `/v1` URL, the path the proxy's URL has too.
  */
 async function slowDeployProxy(target: string, onLoad: () => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
   const origin = new URL(target).origin;
@@ -175,11 +176,7 @@ async function slowDeployProxy(target: string, onLoad: () => Promise<void>): Pro
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${new URL(target).pathname}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listenOnLoopback(server);
 }
 
 test('pause and concurrency survive continue-as-new: set in iteration 0 (the pause while deploy runs), both hold in iteration 1', async () => {

@@ -1,6 +1,6 @@
 // The production topology on one machine: Temporal Server on PostgreSQL (`leafe cluster up`), one
 // worker process per queue (two env workers), and `leafe run --wait` as a plain client.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { startLocalStack, type LocalStack } from '../../runtime/local-stack';
 import { clusterDown, clusterRunning } from '../../runtime/temporal-cluster';
 import type { WorkerProcess } from '../../runtime/worker-process';
 import { PER_QUEUE_WORKER_PROCESSES } from '../../contract/task-queues';
+import { runLeafe } from '../support/leafe-cli';
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'leafe-cluster-test-'));
 const taskQueuePrefix = `cl${process.pid}`;
@@ -34,17 +35,8 @@ test('a study runs on the PostgreSQL-backed server through per-queue worker proc
   const info = await stack!.client.workflowService.getSystemInfo({});
   expect(info.serverVersion).toBe('1.32.0');
 
-  const env = { ...process.env, TEMPORAL_ADDRESS: stack!.address, LEAFE_RUN_DIR: runDir, LEAFE_TASK_QUEUE_PREFIX: taskQueuePrefix };
-  const run = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), 'run', path.join(PROJECT_ROOT, 'examples', 'demo.yaml'), '--wait', '--workers', 'external', '--id', `cluster-${process.pid}`], {
-    cwd: PROJECT_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  run.stdout!.on('data', (d) => (stdout += d));
-  run.stderr!.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((r) => run.once('exit', r));
+  const env = { TEMPORAL_ADDRESS: stack!.address, LEAFE_RUN_DIR: runDir, LEAFE_TASK_QUEUE_PREFIX: taskQueuePrefix };
+  const { code, stdout, stderr } = await runLeafe(['run', path.join(PROJECT_ROOT, 'examples', 'demo.yaml'), '--wait', '--workers', 'external', '--id', `cluster-${process.pid}`], { env, timeoutMs: 1_200_000 });
   expect(code, stderr.slice(-3000)).toBe(0);
   expect(stdout).toMatch(/^leafe\s+2\s+/m);
   expect(stdout).toMatch(/^rft\s+2\s+/m);

@@ -154,3 +154,14 @@ export async function startRecordingProxy(targetBaseUrl: string): Promise<{ url:
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
+
+/** Polls `fn` every `everyMs` until it returns something truthy, which it returns; throws after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}

@@ -1,7 +1,9 @@
 // Misbehaving OpenAI-compatible servers on loopback: what a wrong URL, a broken proxy or a
 // hung server looks like to leafe. Every request is recorded with its Authorization header.
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { HUMANEVAL_FILE } from '../../infra/paths';
 import { listenOnLoopback } from './loopback-server';
 
 /** What the server does for one request: answer (status, body as is) or never answer. */
@@ -41,11 +43,20 @@ export async function startFakeInference(answer: (path: string) => FakeAnswer): 
   return { ...(await listenOnLoopback(server)), requests };
 }
 
-/** A loopback port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A one-task `base` study spec on HumanEval whose inference (and deploy) go to `url`, written to `<dir>/<name>.yaml`; returns the file. */
+export function baseStudySpecFile(dir: string, name: string, url: string, model: string): string {
+  const specFile = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    specFile,
+    `name: ${name}
+methods: [base]
+env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }
+tasks: { train: { offset: 0, limit: 1 }, eval: { offset: 1, limit: 1 } }
+inference: { kind: openai, baseUrl: ${JSON.stringify(url)}, model: ${model} }
+trainer: { kind: sim }
+deploy: { kind: vllm-lora, baseUrl: ${JSON.stringify(url)} }
+evaluation: { samples: 1 }
+`,
+  );
+  return specFile;
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../infra/paths';
 
@@ -10,13 +10,16 @@ export interface CliResult {
   ms: number;
 }
 
+/** Node's arguments that start the `leafe` CLI. */
+const LEAFE = ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts')];
+
 /** Runs the real `leafe` CLI as a user would (a child process), with extra environment variables. */
 export function runLeafe(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs: number }): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'leafe.ts'), ...args],
+      [...LEAFE, ...args],
       { cwd: PROJECT_ROOT, env: { ...process.env, ...options.env }, timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -24,4 +27,13 @@ export function runLeafe(args: string[], options: { env?: Record<string, string 
       },
     );
   });
+}
+
+/** Starts the real `leafe` CLI and leaves it running: its stderr so far, and its exit code once it exits. */
+export function spawnLeafe(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [...LEAFE, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exited };
 }

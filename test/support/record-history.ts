@@ -24,7 +24,7 @@ import { historyToJson } from '../../infra/history-json';
 import { startLocalStack } from '../../runtime/local-stack';
 import { taskQueues, type TaskQueues } from '../../contract/task-queues';
 import { WORKFLOW_CODE_VERSION } from '../../workflows/workflow-code-version';
-import { runEpisode, simInference, sleep, startCodeSim, startEpisode } from './episode-runner';
+import { completedActivities, runEpisode, simInference, startCodeSim, startEpisode, until } from './episode-runner';
 import { addFixture, assertNewFixture, FIXTURE_DIR, type FixtureName, type HistoryFixture } from './history-fixtures';
 import { startStudy } from '../../cli/study';
 import { loadSpec } from '../../spec/load-spec';
@@ -205,11 +205,10 @@ async function recordCancelledBranch(): Promise<Recorded[]> {
       const episode = await startEpisode({ client, queues, workflowId: episodeId, taskId: FIXTURE_EPISODE.taskId, seed: FIXTURE_EPISODE.seed, inference: simInference(sim.url), leafe: FIXTURE_EPISODE.leafe });
       const root = client.workflow.getHandle(`${episodeId}/b0`);
       // The root's first activity (open + step 1) has completed: step 2 is asking the model.
-      const deadline = Date.now() + 120_000;
-      while (completedActivities(await root.fetchHistory().catch(() => null)) < 1) {
-        if (Date.now() > deadline) throw new Error(`record-history: ${root.workflowId} did not complete its first step within 120 s`);
-        await sleep(100);
-      }
+      await until(`${root.workflowId} to complete its first step`, async () => {
+        const history = await root.fetchHistory().catch(() => null);
+        return history !== null && completedActivities(history).size >= 1;
+      }, 120_000);
       await episode.cancel();
       const err = await episode.result().then(
         () => null,
@@ -224,10 +223,6 @@ async function recordCancelledBranch(): Promise<Recorded[]> {
       await sim.close();
     }
   });
-}
-
-function completedActivities(history: History | null): number {
-  return (history?.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
 }
 
 /** Patch ids of the patch markers in a history, in order. */
