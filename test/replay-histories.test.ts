@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../infra/paths';
+import { BUNDLE_SOURCES } from '../runtime/workflow-bundle';
 import { listFixtureFiles, readFixture, type HistoryFixture } from './support/history-fixtures';
 import { cancelledBranchProblem, historyFromJson } from './support/record-history';
 
@@ -74,7 +75,7 @@ describe('a nondeterministic change is caught', () => {
     // A copy of the workflow code in which every workflow starts with a 1 ms timer: the first
     // command no longer matches the recorded history.
     dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-nondeterministic-'));
-    for (const sub of ['workflows', 'core', 'contract']) cpSync(path.join(PROJECT_ROOT, sub), path.join(dir, sub), { recursive: true });
+    for (const sub of BUNDLE_SOURCES) cpSync(path.join(PROJECT_ROOT, sub), path.join(dir, sub), { recursive: true });
     symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     for (const name of ['ping-workflow.ts', 'episode-workflow.ts', 'branch-workflow.ts', 'stored-episode-workflow.ts', 'evaluate-workflow.ts', 'experiment-workflow.ts']) {
       const file = path.join(dir, 'workflows', name);
