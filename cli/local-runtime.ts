@@ -49,7 +49,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const stack = await startLocalStack({ temporal: { kind: 'address', settings, embeddedRunDir: runDir }, log });
   const { client } = stack;
   const local = settings.address === DEFAULT_ADDRESS;
-  const wantWorkers = options.workers === 'yes' || ((options.workers ?? 'auto') === 'auto' && local);
+  const wantWorkers = workersRunHere(options.workers, settings.address);
   // In-process workers serve queues named after the run directory: two local commands on
   // different run dirs must not pick up each other's tasks (their artifact stores differ), and
   // a restarted command on the same run dir finds its experiments' queues again.
@@ -102,6 +102,11 @@ export const WORKERS_FLAG_HELP =
   'local: run the workers inside this command; external: use workers started with `npm run worker` (checked before starting). Default: local with the embedded/default local server, external when TEMPORAL_ADDRESS names another server';
 
 /** `--workers local|external` (absent: decided by the address). */
+/** Whether a command's workers run in this process: asked for, or by default with the local server. */
+export function workersRunHere(mode: 'auto' | 'yes' | 'no' | undefined, address = temporalSettings({}).address): boolean {
+  return mode === 'yes' || ((mode ?? 'auto') === 'auto' && address === DEFAULT_ADDRESS);
+}
+
 export function workersMode(value: string | undefined): 'auto' | 'yes' | 'no' {
   if (value === undefined) return 'auto';
   if (value === 'local') return 'yes';

@@ -4,7 +4,8 @@ import { passAtKTable } from '../report/study-summary';
 import type { QueueRole } from '../contract/task-queues';
 import { checkInferenceServer } from '../inference/server-check';
 import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inference-health';
-import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode } from './local-runtime';
+import { assertRealEnvReady } from '../runtime/real-model-env';
+import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode, workersRunHere } from './local-runtime';
 import { ensureLocalVllm } from './local-vllm';
 import { experimentLink, startStudy, waitForStudy } from './study';
 
@@ -32,6 +33,9 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
   const log = (l: string) => process.stderr.write(`${l}\n`);
   const workers = workersMode(opts.workers);
   const stalledAfterMs = stalledAfterFrom(opts.stalledAfter);
+  // Before anything starts (no vLLM, no server, no workflow): the real-model environment must be
+  // here when this process starts vLLM or runs the workers that train. External workers check theirs.
+  if (loaded.realEnv && (loaded.localVllm || workersRunHere(workers))) assertRealEnvReady(loaded.realEnv);
   // A wrong URL or model fails here in seconds, before any workflow starts.
   if (!loaded.localVllm) await checkSpecInference(loaded, log);
   const vllm = loaded.localVllm ? await ensureLocalVllm(loaded.localVllm, config.runDir, log) : null;

@@ -79,13 +79,25 @@ export function realEnvDir(device: RealDevice): string {
 
 const READY = 'ready.json';
 
+/**
+ * Where the environment for `device` lives on this machine, provisioned or not. Reading a spec
+ * uses this: whether a spec is valid never depends on what this machine has installed.
+ */
+export function realEnvLocation(device: RealDevice = defaultDevice()): RealEnv {
+  return realEnvAt(device, realEnvDir(device));
+}
+
+/** Throws, naming the command that provisions it, unless `setup real` finished for `env`. */
+export function assertRealEnvReady(env: RealEnv): RealEnv {
+  if (!existsSync(path.join(env.root, READY))) {
+    throw new RealEnvError(`The real-model environment (${env.device}) is not provisioned at ${env.root}; run \`npx leafe setup real${env.device === 'cuda' ? ' --device cuda' : ''}\` (or \`npm run setup:real\`) first`);
+  }
+  return env;
+}
+
 /** The provisioned environment, or an error that says which command provisions it. */
 export function findRealEnv(device: RealDevice = defaultDevice()): RealEnv {
-  const root = realEnvDir(device);
-  if (!existsSync(path.join(root, READY))) {
-    throw new RealEnvError(`The real-model environment (${device}) is not provisioned at ${root}; run \`npx leafe setup real${device === 'cuda' ? ' --device cuda' : ''}\` (or \`npm run setup:real\`) first`);
-  }
-  return realEnvAt(device, root);
+  return assertRealEnvReady(realEnvLocation(device));
 }
 
 export function defaultDevice(): RealDevice {

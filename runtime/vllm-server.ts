@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './dev-server';
-import type { RealEnv } from './real-model-env';
+import { assertRealEnvReady, type RealEnv } from './real-model-env';
 
 /**
  * A local vLLM OpenAI-compatible server that leafe starts and stops for a study (the user's own
@@ -105,6 +105,7 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
   const baseUrl = `http://${host}:${port}/v1`;
   const startTimeoutMs = options.startTimeoutMs ?? 600_000;
   const maxRestarts = options.maxRestarts ?? 3;
+  assertRealEnvReady(options.env);
   if (!existsSync(path.join(options.modelDir, 'config.json'))) {
     throw new VllmStartError(`vLLM model folder ${options.modelDir} has no config.json; expected an HF model folder (run \`npx leafe setup real\`)`);
   }

@@ -11,7 +11,7 @@ import { DEFAULT_BASE_SKILL, type SimSkill } from '../contract/sim-skill';
 import { providerFor } from '../envs/registry';
 import { experimentSpecSchema, type ExperimentSpec } from './experiment-spec-schema';
 import { simTrainer } from './sim-trainer';
-import { defaultDevice, findRealEnv, isRealModelName, REAL_MODELS, type RealEnv } from '../runtime/real-model-env';
+import { defaultDevice, isRealModelName, realEnvLocation, REAL_MODELS, type RealEnv } from '../runtime/real-model-env';
 import { defaultRunDir } from '../infra/paths';
 
 /** A spec problem: names the path, the value found and what was expected. Nothing has started. */
@@ -37,6 +37,8 @@ export interface LoadedSpec {
    * fingerprint (its built command holds this machine's paths: node, the checkout).
    */
   trainerIdentity: Record<string, unknown> | null;
+  /** The real-model environment (`leafe setup real`) the spec runs on, provisioned or not; null if none. */
+  realEnv: RealEnv | null;
 }
 
 export interface LocalVllmSpec {
@@ -143,9 +145,11 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
 
     let localVllm: LocalVllmSpec | null = null;
     let realEnv: RealEnv | null = null;
+    // Only where the environment lives: whether it is provisioned is checked where it is used
+    // (`leafe run` before anything starts, vLLM's start, the trainer's), never while reading a spec.
     const realEnvFor = (field: string, device = defaultDevice()): RealEnv => {
       try {
-        realEnv ??= findRealEnv(device);
+        realEnv ??= realEnvLocation(device);
       } catch (err) {
         throw new Error(`${field}: ${(err as Error).message}`, { cause: err });
       }
@@ -206,7 +210,7 @@ export async function loadSpec(file: string, overrides: { runDir?: string } = {}
       runDir: path.resolve(overrides.runDir ?? (spec.runDir ? resolveRelative(dir, spec.runDir) : defaultRunDir())),
       timeouts: spec.timeouts,
     };
-    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: DEFAULT_SIM_LATENCY_MS, ...spec.simulator, enabled: sim }, localVllm, trainerIdentity };
+    return { file: abs, spec, methods: [...new Set(spec.methods)], config, simulator: { latencyMs: DEFAULT_SIM_LATENCY_MS, ...spec.simulator, enabled: sim }, localVllm, trainerIdentity, realEnv };
   } catch (err) {
     if (err instanceof SpecError) throw err;
     throw new SpecError(file, [(err as Error).message]);

@@ -1,12 +1,12 @@
 // Before any work starts, `leafe explore` and `leafe run` check the inference server (GET
 // /v1/models lists the model) and fail in seconds naming the URL and the reason. The real CLI is
 // spawned against real loopback servers; the checks come before Temporal is even contacted.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../runtime/dev-server';
-import { HUMANEVAL_FILE } from '../infra/paths';
+import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
 import { runLeafe } from './support/leafe-cli';
 import { baseStudySpecFile, json, modelList, startFakeInference, type FakeInference } from './support/fake-inference';
 
@@ -88,5 +88,19 @@ test('leafe run checks an openai-kind spec the same way before starting anything
   expect(r.stderr).toContain('inference.model: inference server');
   expect(r.stderr).toContain('does not serve model "gpt-nothing"');
   expect(r.stderr).not.toContain('started base experiment');
+  expect(r.ms).toBeLessThan(15_000);
+});
+
+test('leafe run of the real-model study on a machine without `leafe setup real` fails in seconds naming it, and starts nothing', async () => {
+  const emptyCache = mkdtempSync(path.join(os.tmpdir(), 'leafe-no-real-'));
+  const runDir = path.join(dir, 'run-unprovisioned');
+  const r = await runLeafe(['run', path.join(PROJECT_ROOT, 'examples', 'real-smollm2.yaml'), '--run-dir', runDir], { timeoutMs: 60_000, env: { LEAFE_REAL_CACHE: emptyCache } });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/The real-model environment \(cpu\) is not provisioned at .*; run `npx leafe setup real`/);
+  // Nothing started: no vLLM, no Temporal server or workflow (neither writes to the run directory yet).
+  expect(r.stderr).not.toContain('vLLM');
+  expect(r.stderr).not.toContain('started leafe experiment');
+  expect(existsSync(runDir)).toBe(false);
+  expect(readdirSync(emptyCache)).toEqual([]);
   expect(r.ms).toBeLessThan(15_000);
 });

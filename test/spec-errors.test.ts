@@ -108,17 +108,26 @@ test('inference.kind vllm: an unknown model is named with the models leafe provi
   expect(problems).toEqual(['inference.model: got "gpt-9"; expected a model leafe provisions (smollm2-135m-instruct)']);
 });
 
-test('inference.kind vllm without `leafe setup real` says which command provisions it', async () => {
+test('a real-model spec loads on a machine without `leafe setup real`: reading a spec never depends on what is provisioned', async () => {
   const before = process.env.LEAFE_REAL_CACHE;
-  process.env.LEAFE_REAL_CACHE = mkdtempSync(path.join(os.tmpdir(), 'leafe-no-real-'));
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'leafe-no-real-'));
+  process.env.LEAFE_REAL_CACHE = empty;
   try {
-    const problems = await problemsOf(REAL);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^inference: The real-model environment \(cpu\) is not provisioned at .*; run `npx leafe setup real`/);
+    const loaded = await loadSpec(writeSpec('real-unprovisioned.json', REAL));
+    expect(loaded.realEnv?.device).toBe('cpu');
+    // Where `setup real` would put it; nothing there yet (checked when vLLM or the trainer start).
+    expect(loaded.realEnv?.root.startsWith(empty)).toBe(true);
+    expect(existsSync(loaded.realEnv!.root)).toBe(false);
+    expect(loaded.localVllm?.modelDir).toBe(path.join(loaded.realEnv!.root, 'models', 'smollm2-135m-instruct'));
   } finally {
     if (before === undefined) delete process.env.LEAFE_REAL_CACHE;
     else process.env.LEAFE_REAL_CACHE = before;
   }
+});
+
+test('a spec without the real model needs no real-model environment', async () => {
+  const loaded = await loadSpec(writeSpec('sim-only.json', GOOD));
+  expect(loaded.realEnv).toBeNull();
 });
 
 test('deploy vllm-lora needs a baseUrl unless leafe runs the vLLM itself', async () => {

@@ -14,7 +14,7 @@
  *   torchrun workers must not keep holding the GPU for the retry).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress, type RunTrainerOptions, type TrainerFailureDetails, type TrainerRunResult } from '../contract/trainer-port';
@@ -218,7 +218,10 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
   const details: TrainerFailureDetails = { exitCode: exit.code, signal: exit.signal, argv, resumedFrom, logTail: tail.join('\n'), progress };
   const err = spawnError as NodeJS.ErrnoException | null;
   if (err) {
-    throw new TrainerConfigError(`trainer command[0] = ${JSON.stringify(argv[0])}: cannot start it (${err.code ?? err.message}), expected an executable on PATH or a path`, details);
+    // trainer.python leafe-real puts a venv first on PATH: name it when it is not on this worker.
+    const venv = opts.env?.VIRTUAL_ENV;
+    const missingVenv = venv !== undefined && !existsSync(venv) ? `; the Python environment ${venv} (trainer.python: leafe-real) is not on this worker: run \`npx leafe setup real\` here first` : '';
+    throw new TrainerConfigError(`trainer command[0] = ${JSON.stringify(argv[0])}: cannot start it (${err.code ?? err.message}), expected an executable on PATH or a path${missingVenv}`, details);
   }
   if (opts.signal?.aborted) throw new TrainerAbortedError(details, opts.signal.reason);
   if (exit.code === 0) {
