@@ -261,6 +261,28 @@ describe('runTrainerCommand', () => {
     expect(await findLatestCheckpoint(r.outputDir)).toBeNull();
   });
 
+  it('a trainer command (named by a spec) sees none of the worker\'s secrets: an allowlisted environment, the spec\'s env, and what the operator passes by name', async () => {
+    const r = await newRun('environment');
+    const secrets = { OPENAI_API_KEY: 'sk-worker', LEAFE_KEY_PROD: 'prod-key', LEAFE_INFERENCE_KEYS: '{"LEAFE_KEY_PROD":["https://x/v1"]}', AWS_SECRET_ACCESS_KEY: 'aws', CUDA_API_TOKEN: 'looks-allowed-by-prefix', TEMPORAL_API_KEY: 't' };
+    const passed = { WANDB_PROJECT: 'p', LEAFE_TRAINER_PASS_ENV: 'WANDB_PROJECT', CUDA_VISIBLE_DEVICES: '0', LC_ALL: 'C.UTF-8' };
+    const saved = Object.fromEntries(Object.keys({ ...secrets, ...passed }).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, secrets, passed);
+    try {
+      const result = await runTrainerCommand({
+        command: [process.execPath, '-e', 'console.log("ENV " + JSON.stringify(Object.keys(process.env).sort()))'],
+        placeholders: {}, ...r, env: { FROM_SPEC: '1' }, heartbeat: () => {}, heartbeatEveryMs: 50,
+      });
+      const names = JSON.parse(/ENV (.*)/.exec(result.logTail)![1]) as string[];
+      for (const secret of Object.keys(secrets)) expect(names, secret).not.toContain(secret);
+      expect(names).toEqual(expect.arrayContaining(['PATH', 'FROM_SPEC', 'WANDB_PROJECT', 'CUDA_VISIBLE_DEVICES', 'LC_ALL']));
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('rejects unknown placeholders and missing programs before or at spawn', async () => {
     const r = await newRun('template');
     await expect(runTrainerCommand({ command: [...COMMAND, '{{epochs}}'], placeholders: { script, train_file: dataFile, total_steps: '3' }, ...r, heartbeat: () => {} }))

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type Progress, type RunTrainerOptions, type TrainerFailureDetails, type TrainerRunResult } from '../contract/trainer-port';
 import { findLatestCheckpoint } from './checkpoints';
 import { ProgressTracker } from './progress-parser';
+import { trainerEnvironment } from './trainer-environment';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(\?)?\s*\}\}/g;
 
@@ -167,7 +168,7 @@ export async function runTrainerCommand(opts: RunTrainerOptions): Promise<Traine
 
   const child = spawn(argv[0], argv.slice(1), {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env: trainerEnvironment(process.env, opts.env),
     detached: true, // own process group: pgid = child.pid
     stdio: ['ignore', 'pipe', 'pipe'],
   });
