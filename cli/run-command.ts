@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadSpec, type LoadedSpec } from '../spec/load-spec';
+import { SAFE_NAME, SAFE_NAME_EXPECTED } from '../spec/experiment-spec-schema';
 import { passAtKTable } from '../report/study-summary';
 import type { QueueRole } from '../contract/task-queues';
 import { checkInferenceServer } from '../inference/server-check';
@@ -33,6 +34,8 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
   const log = (l: string) => process.stderr.write(`${l}\n`);
   const workers = workersMode(opts.workers);
   const stalledAfterMs = stalledAfterFrom(opts.stalledAfter);
+  // The study id names folders under the run directory and workflow ids: `--id ../../x` must not escape.
+  if (opts.id !== undefined && !SAFE_NAME.test(opts.id)) throw new Error(`--id: got ${JSON.stringify(opts.id)}; expected ${SAFE_NAME_EXPECTED}`);
   // Before anything starts (no vLLM, no server, no workflow): the real-model environment must be
   // here when this process starts vLLM or runs the workers that train. External workers check theirs.
   if (loaded.realEnv && (loaded.localVllm || workersRunHere(workers))) assertRealEnvReady(loaded.realEnv);

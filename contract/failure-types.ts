@@ -32,6 +32,9 @@ export const INFERENCE_SERVER_ERROR = 'InferenceServerError';
 /** Inference, retried: the answer is not JSON. */
 export const INFERENCE_BAD_RESPONSE = 'InferenceBadResponse';
 
+/** A path built from ids would leave the run directory (also the Error's name in infra/paths.ts); not retried. */
+export const PATH_OUTSIDE_RUN_DIR = 'PathOutsideRunDir';
+
 /** Deploy: the vLLM server rejected loading the adapter; not retried. */
 export const DEPLOY_REJECTED = 'DeployRejected';
 /** Training: the trainer command is misconfigured; not retried. */

@@ -117,9 +117,13 @@ const deploySchema = z.discriminatedUnion('kind', [
 
 export const methodSchema = z.enum(['leafe', 'rft', 'base']);
 
+/** Names that become ids, workflow ids and folder names: no "/", no leading "." (so never ".."). */
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const SAFE_NAME_EXPECTED = 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 128 characters';
+
 export const experimentSpecSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" or "-"'),
+    name: z.string().regex(SAFE_NAME, SAFE_NAME_EXPECTED),
     methods: z.array(methodSchema).min(1).describe('one method is an experiment; several are a study run side by side'),
     iterations: nonNegativeInt.default(DEFAULT_STUDY.iterations),
     seed: nonNegativeInt.default(DEFAULT_STUDY.seed),

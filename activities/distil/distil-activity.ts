@@ -5,6 +5,7 @@ import { distil, resolveTree, type DistilInput } from '../../core/distil';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import { writeDatasets } from './write-datasets';
+import { runDirPath } from '../run-dir-path';
 
 /** Distil: D_cf from branching events and D_reh from successful trajectories, written for trainers. */
 export function createDistilActivities(deps: { store: ArtifactStore; runDir: string }): DistilActivities {
@@ -30,7 +31,7 @@ export function createDistilActivities(deps: { store: ArtifactStore; runDir: str
         seed: input.seed,
       });
       Context.current().heartbeat({ writing: result.records.length });
-      const written = await writeDatasets(path.join(deps.runDir, input.outDir), result);
+      const written = await writeDatasets(runDirPath(deps.runDir, input.outDir), result);
       const cf = result.records.filter((r) => r.kind === 'cf').length;
       return {
         dir: written.dir,

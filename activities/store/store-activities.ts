@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { StoreActivities } from '../../contract/store-activities';
 import type { EpisodeTree } from '../../core/tree';
 import type { ArtifactStore } from '../../infra/artifact-store';
 import { writeFileAtomic } from '../../infra/atomic-file';
 import { stageResultFile } from '../../infra/stage-files';
+import { runDirPath } from '../run-dir-path';
 
 /**
  * Small activities the orchestration worker runs against the run directory: trees and stage
@@ -36,7 +36,7 @@ export function createStoreActivities(deps: { store: ArtifactStore; runDir: stri
     },
 
     async writeJsonFile(relativePath: string, value: unknown): Promise<string> {
-      const file = path.join(deps.runDir, relativePath);
+      const file = runDirPath(deps.runDir, relativePath);
       await writeFileAtomic(file, JSON.stringify(value, null, 2));
       return file;
     },

@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TrainActivities, TrainStageInput, TrainStageResult } from '../../contract/train-activities';
 import { TrainerAbortedError, TrainerConfigError, TrainerCrashError, type TrainerRunner } from '../../contract/trainer-port';
 import { TRAINER_CONFIG_ERROR, TRAINER_CRASH_ERROR } from '../../contract/failure-types';
+import { runDirPath } from '../run-dir-path';
 
 /**
  * The SFT stage (train queue): runs the trainer command as a child process (through the injected
@@ -14,7 +15,7 @@ export function createTrainActivities(deps: { runDir: string; runTrainer: Traine
   return {
     async trainAdapter(input: TrainStageInput): Promise<TrainStageResult> {
       const ctx = Context.current();
-      const outputDir = path.join(deps.runDir, input.outputDir);
+      const outputDir = runDirPath(deps.runDir, input.outputDir);
       const trainer = input.trainer;
       // Experiments started before the simulated trainer became a command trainer ask for `kind: sim`.
       if (trainer.kind !== 'command') throw ApplicationFailure.nonRetryable(`trainer.kind ${JSON.stringify(trainer.kind)}: expected a command trainer (the simulated trainer is one since spec/sim-trainer.ts); start the experiment again`, TRAINER_CONFIG_ERROR);
