@@ -183,6 +183,18 @@ describe('forged verdicts', () => {
     });
   }
 
+  it('gives a program that exits at import the same feedback every time (replay depends on it)', async () => {
+    const program = '```python\n' + WRONG_ADD + 'import os\nos._exit(0)\n```';
+    const feedbacks = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const env = await provider.open('HumanEval/53', 0);
+      await env.reset();
+      feedbacks.add((await env.step(program)).feedback);
+    }
+    expect([...feedbacks]).toHaveLength(1);
+    expect([...feedbacks][0]).toContain('it exited with code 0');
+  });
+
   // The same forgeries at the weaker levels (opted into): the verdict is out of reach there too
   // (rlimit excepted: the candidate is the worker's own user, see docs/sandbox.md).
   const weakLevels: IsolationLevel[] = process.getuid?.() === 0 ? ['unshare', 'setpriv'] : [];

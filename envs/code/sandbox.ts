@@ -43,6 +43,8 @@ const NPROC_LIMIT = 64;
 const FILE_SIZE_LIMIT = 16 * 1024 * 1024;
 /** Cap on the harness result channel (fd 3). */
 const SIDE_CHANNEL_BYTES = 4 * 1024 * 1024;
+/** How long the program may take to end by itself after its supervisor (the harness) ended. */
+const LEFTOVER_GRACE_MS = 2_000;
 /** Where the temp dir appears inside a bwrap sandbox: fixed, so paths are deterministic. */
 const SANDBOX_DIR = '/sandbox';
 
@@ -388,6 +390,7 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
       killAll();
     }, limits.wallMs);
 
+    let leftoverTimer: NodeJS.Timeout | undefined;
     let failed = false;
     const exits = new Map<ChildProcess, { code: number | null; signal: NodeJS.Signals | null }>();
     for (const p of procs) {
@@ -401,14 +404,17 @@ function execute(plan: Plan, dir: string, stdin: string, limits: Required<Sandbo
       p.on('exit', (code, signal) => {
         exits.set(p, { code, signal });
         // The run is over when the main process ends: leftovers (the program after its
-        // supervisor, strays without a pid namespace) would hold the pipes open.
-        if (p === main) killAll();
+        // supervisor, strays without a pid namespace) would hold the pipes open. A program that
+        // is ending by itself gets a moment first: killing it at once raced its own exit, so the
+        // same program was reported as "exited with code 0" or "terminated by SIGKILL".
+        if (p === main && exits.size < procs.length) leftoverTimer = setTimeout(killAll, LEFTOVER_GRACE_MS);
         if (exits.size === procs.length && !failed) finish();
       });
     }
 
     const finish = () => {
       clearTimeout(timer);
+      clearTimeout(leftoverTimer);
       const done = () => {
         const m = exits.get(main)!;
         const prog = exits.get(program)!;
