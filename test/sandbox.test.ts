@@ -108,6 +108,34 @@ describe('sandbox containment', () => {
   });
 });
 
+describe('writable space', () => {
+  it('bwrap: /tmp and the working dir are size-limited (a program cannot fill host RAM or disk through them)', async (ctx) => {
+    if (level !== 'bwrap') return ctx.skip(); // the weaker levels write to the host's temp dir (docs/sandbox.md)
+    const program = [
+      'import os',
+      'for where in ("/tmp", "."):',
+      '    written = 0',
+      '    try:',
+      '        for i in range(64):',
+      '            with open(os.path.join(where, "f%d" % i), "wb") as f:',
+      '                f.write(b"x" * (4 << 20))',
+      '            written += 4',
+      '    except OSError as e:',
+      '        print(where, written, e.errno)',
+      '    else:',
+      '        print(where, written, "no limit")',
+    ].join('\n');
+    const r = await run(program, { wallMs: 10_000, cpuSeconds: 5 });
+    const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    expect(lines.map((l) => l[0]), r.stderr).toEqual(['/tmp', '.']);
+    for (const [where, mib, errno] of lines) {
+      expect(errno, `${where}: ${mib} MiB written`).toBe('28'); // ENOSPC
+      expect(Number(mib), where).toBeLessThanOrEqual(32);
+    }
+    expectCleanedUp(r);
+  });
+});
+
 describe('filesystem and network isolation', () => {
   let secretDir: string;
   let secret: string;
