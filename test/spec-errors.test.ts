@@ -130,6 +130,13 @@ test('a spec without the real model needs no real-model environment', async () =
   expect(loaded.realEnv).toBeNull();
 });
 
+test('every duration and size has a bound: an overflowing timer or size is refused naming the field', async () => {
+  const code = { ...GOOD, env: { kind: 'code', tasks: path.join(PROJECT_ROOT, 'examples', 'tasks', 'simple-functions.jsonl'), sandbox: { wallMs: 3_000_000_000 } } };
+  expect(await problemsOf(code)).toEqual(['env.sandbox.wallMs: got 3000000000; expected an integer from 1 to 600000 (milliseconds, at most 10 min)']);
+  expect(await problemsOf({ ...GOOD, timeouts: { llmHeartbeatMs: 2 ** 31 } })).toEqual(['timeouts.llmHeartbeatMs: got 2147483648; expected an integer from 1 to 2147483647 (milliseconds; 2^31-1 is the longest timer Node keeps)']);
+  expect(await problemsOf({ ...GOOD, inference: { kind: 'sim', maxTokens: 1e12 } })).toEqual(['inference.maxTokens: got 1000000000000; expected an integer from 1 to 1048576 (tokens)']);
+});
+
 test('deploy vllm-lora needs a baseUrl unless leafe runs the vLLM itself', async () => {
   const problems = await problemsOf({ ...GOOD, inference: { kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'm' }, trainer: { kind: 'command', command: ['true'], baseModel: 'm' }, deploy: { kind: 'vllm-lora' } });
   expect(problems).toEqual(['deploy.baseUrl: got nothing; expected the vLLM server URL (it defaults to the local server only when inference.kind is "vllm")']);
