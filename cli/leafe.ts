@@ -15,6 +15,9 @@ import { registerSetupCommand } from './setup-command';
 import { registerStatusCommand } from './status-command';
 import { registerTraceCommand } from './trace-command';
 import { registerTreeCommand } from './tree-command';
+import { guardTerminalOutput } from './terminal-guard';
+
+guardTerminalOutput();
 
 const program = new Command('leafe').description('Durable LEAFE experiments on Temporal').showHelpAfterError();
 registerServerCommand(program);

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { rawStderr } from './terminal-guard';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import type { ExperimentSummary } from '../contract/experiment-config';
@@ -93,7 +94,7 @@ export function renderSnapshot(snap: ExperimentSnapshot): string {
 export async function followExperiment(client: Client, experimentId: string, intervalMs: number, out: NodeJS.WriteStream = process.stderr, stalledAfterMs = DEFAULT_STALLED_AFTER_MS): Promise<ExperimentSnapshot> {
   const tty = out.isTTY;
   const bar = tty
-    ? new cliProgress.SingleBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | {pass}', hideCursor: true, stream: out }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | {pass}', hideCursor: true, stream: out === process.stderr ? rawStderr : out }, cliProgress.Presets.shades_classic)
     : null;
   let started = false;
   let lastLine = '';

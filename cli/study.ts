@@ -1,6 +1,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import { rawStderr } from './terminal-guard';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { ExperimentInput, Method } from '../contract/experiment-config';
@@ -97,7 +98,7 @@ function howItEnded(err: unknown): string {
  */
 export async function waitForStudy(record: StudyRecord, handles: Map<Method, ExperimentHandle>, showProgress: boolean): Promise<StudySummary> {
   const tty = showProgress && process.stderr.isTTY;
-  const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  const bars = tty ? new cliProgress.MultiBar({ format: ' {method} [{bar}] {value}/{total} episodes | it {iteration}/{iterations} {stage} | budget {budget} | pass@1 {pass1}', hideCursor: true, clearOnComplete: false, stream: rawStderr }, cliProgress.Presets.shades_classic) : null;
   const bar = new Map<Method, cliProgress.SingleBar>();
   const lastLine = new Map<Method, string>();
   const poll = async () => {
