@@ -2,6 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { rawStderr } from './terminal-guard';
+import { failureText } from './failure-cause';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { ExperimentInput, Method } from '../contract/experiment-config';
@@ -88,7 +89,8 @@ function howItEnded(err: unknown): string {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
   if (cause instanceof CancelledFailure) return 'was cancelled';
   if (cause instanceof TerminatedFailure) return 'was terminated';
-  return `failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+  // The root cause (the server's or the trainer's message), not "Activity task failed".
+  return `failed: ${failureText(err)}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { experimentSnapshot } from '../cli/status-command';
-import { startStudy } from '../cli/study';
+import { startStudy, waitForStudy } from '../cli/study';
 import type { StudySummary } from '../report/study-summary';
 import { simPoliciesFor } from '../sim/sim-policies';
 import { startSimServer, type SimServer } from '../sim/sim-server';
@@ -41,6 +41,7 @@ let t: TestTemporal;
 let sim: SimServer;
 let studyId: string;
 let experiments: Record<string, string>;
+let started: Awaited<ReturnType<typeof startStudy>>;
 const progress: Array<{ done: number; total: number }> = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-outcomes-'));
 
@@ -53,7 +54,7 @@ beforeAll(async () => {
   // Slow enough answers that the evaluation (2 tasks × 3 samples, one at a time) is seen mid-way.
   sim = await startSimServer({ seed: 5, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill, latency: { meanMs: 150, distribution: 'fixed' } });
   studyId = `outcomes-${Date.now()}`;
-  const started = await startStudy(t.client, loaded, t.queues, sim.url, studyId);
+  started = await startStudy(t.client, loaded, t.queues, sim.url, studyId);
   experiments = started.record.experiments;
 
   // Watch the base experiment's evaluation as `leafe status` sees it.
@@ -105,4 +106,13 @@ test('report of the study reports the completed experiment and marks the failed 
   const summary = JSON.parse(readFileSync(path.join(reportDir, 'summary.json'), 'utf8')) as StudySummary;
   expect(Object.keys(summary.methods)).toEqual(['base']);
   expect(summary.incomplete).toEqual([expect.objectContaining({ method: 'leafe', experimentId: experiments.leafe, status: 'FAILED' })]);
+});
+
+test('run --wait (waitForStudy) names the failed experiment\'s root cause, not "Activity task failed"', async () => {
+  const err = await waitForStudy(started.record, started.handles, false).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(Error);
+  const message = (err as Error).message;
+  expect(message).toContain(`leafe experiment ${experiments.leafe} failed: `);
+  expect(message).toContain('distillation produced no training records');
+  expect(message).not.toMatch(/failed: (Activity task failed|Child Workflow execution failed)/);
 });
