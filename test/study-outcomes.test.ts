@@ -13,6 +13,7 @@ import { simPoliciesFor } from '../sim/sim-policies';
 import { startSimServer, type SimServer } from '../sim/sim-server';
 import { loadSpec } from '../spec/load-spec';
 import { runLeafe } from './support/leafe-cli';
+import { HUMANEVAL_FILE } from '../infra/paths';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
 const leafe = (args: string[], env: Record<string, string> = {}) => runLeafe(args, { env, timeoutMs: 120_000 });
@@ -109,10 +110,23 @@ test('report of the study reports the completed experiment and marks the failed 
 });
 
 test('run --wait (waitForStudy) names the failed experiment\'s root cause, not "Activity task failed"', async () => {
-  const err = await waitForStudy(started.record, started.handles, false).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(Error);
-  const message = (err as Error).message;
-  expect(message).toContain(`leafe experiment ${experiments.leafe} failed: `);
-  expect(message).toContain('distillation produced no training records');
-  expect(message).not.toMatch(/failed: (Activity task failed|Child Workflow execution failed)/);
+  // A trainer that cannot start fails the train ACTIVITY: the workflow's own failure only says "Activity task failed".
+  const spec = SPEC.replace('methods: [leafe, base]', 'methods: [rft]')
+    .replace(/^simulator: .*$/m, 'simulator: { skill: { firstTry: 1 } }')
+    .replace(/^env: .*$/m, `env: { kind: code, tasks: ${JSON.stringify(HUMANEVAL_FILE)} }`)
+    .replace(/^trainer: .*$/m, 'trainer: { kind: command, command: ["/no/such/trainer"], baseModel: m }');
+  const specFile = path.join(dir, 'no-trainer.yaml');
+  writeFileSync(specFile, spec.replace('name: outcomes', 'name: no-trainer'));
+  const loaded = await loadSpec(specFile, { runDir: t.runDir });
+  const sim2 = await startSimServer({ seed: 5, policies: await simPoliciesFor(loaded.config.env), skill: loaded.simulator.skill });
+  try {
+    const s2 = await startStudy(t.client, loaded, t.queues, sim2.url, `no-trainer-${Date.now()}`);
+    const err = await waitForStudy(s2.record, s2.handles, false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain(`rft experiment ${s2.record.experiments.rft} failed: TrainerConfigError: trainer command[0] = "/no/such/trainer": cannot start it`);
+    expect(message).not.toMatch(/failed: (Activity task failed|Child Workflow execution failed)/);
+  } finally {
+    await sim2.close();
+  }
 });
