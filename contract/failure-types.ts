@@ -23,7 +23,7 @@ export const INFERENCE_KEYS_INVALID = 'InferenceKeysInvalid';
 export const INFERENCE_KEY_REFUSED = 'InferenceKeyRefused';
 /** Inference: the server rejected the request (4xx other than timeouts and rate limits); not retried. */
 export const INFERENCE_REQUEST_REJECTED = 'InferenceRequestRejected';
-/** Inference, retried: no response within inference.timeoutMs. */
+/** Inference, retried: no complete response within inference.timeoutMs (the whole request, body included). */
 export const INFERENCE_TIMEOUT = 'InferenceTimeout';
 /** Inference, retried: the server cannot be reached. */
 export const INFERENCE_UNREACHABLE = 'InferenceUnreachable';

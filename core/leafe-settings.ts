@@ -51,7 +51,7 @@ export interface InferenceSettings {
   temperature: number;
   topP?: number;
   maxTokens: number;
-  /** Per-request HTTP timeout, ms. */
+  /** Per-request time limit, ms: the whole request, headers and body (a dripping answer is cut off). */
   timeoutMs: number;
   /**
    * Which workers send the requests. 'env-workers' (default): inside the one activity per step

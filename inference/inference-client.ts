@@ -6,6 +6,8 @@ import { toAgentContext, type Trajectory } from '../core/trajectory';
 import type { Completion, InferenceClient, ReflectionCompletion } from '../contract/inference-port';
 import { apiKeyFor } from './inference-keys';
 import { classifyInferenceError } from './openai-errors';
+import { ApplicationFailure } from '@temporalio/activity';
+import { INFERENCE_BAD_RESPONSE, INFERENCE_TIMEOUT } from '../contract/failure-types';
 
 /** JSON schema sent as `response_format`; vLLM enforces it with guided decoding. */
 export const REFLECTION_SCHEMA = {
@@ -20,6 +22,20 @@ export const REFLECTION_FORMAT: OpenAI.Chat.ChatCompletionCreateParams['response
   type: 'json_schema',
   json_schema: { name: 'reflection', schema: REFLECTION_SCHEMA, strict: true },
 };
+
+/**
+ * The completion's text, or a retried, visible inference error naming the server: a 200 whose
+ * body is not a chat completion (an HTML page from a proxy, `choices: []`, `content: null`) is
+ * the server's fault, never the model's "answer without a program".
+ */
+function completionText(response: unknown, baseUrl: string): string {
+  const choices = (response as { choices?: unknown } | null)?.choices;
+  const first: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  const content = (first as { message?: { content?: unknown } } | undefined)?.message?.content;
+  if (typeof content === 'string') return content;
+  const what = !Array.isArray(choices) ? 'no `choices` list' : choices.length === 0 ? '`choices: []`' : `\`choices[0].message.content\` ${content === undefined ? 'missing' : `= ${JSON.stringify(content)}`}`;
+  throw ApplicationFailure.retryable(`inference server ${baseUrl} answered HTTP 200 with a body that is not a chat completion (${what}); expected choices[0].message.content to be a string`, INFERENCE_BAD_RESPONSE);
+}
 
 /**
  * Chat requests through the official `openai` client against any OpenAI-compatible server.
@@ -48,18 +64,19 @@ export function createInferenceClient(): InferenceClient {
     responseFormat?: OpenAI.Chat.ChatCompletionCreateParams['response_format'],
   ): Promise<Completion> {
     let sentKey = false;
+    // inference.timeoutMs bounds the whole request, body included: the client's own timeout ends
+    // at the headers, so a server that drips its answer a byte a second was never cut off.
+    const deadline = AbortSignal.timeout(s.timeoutMs);
     try {
       const client = clientFor(s);
       sentKey = client.sentKey;
       const response = await client.openai.chat.completions.create(
         { model: s.model, messages, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed, response_format: responseFormat },
-        { signal },
+        { signal: signal ? AbortSignal.any([signal, deadline]) : deadline },
       );
-      return {
-        content: response.choices[0]?.message?.content ?? '',
-        usage: { promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0, requests: 1 },
-      };
+      return { content: completionText(response, s.baseUrl), usage: { promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0, requests: 1 } };
     } catch (err) {
+      if (deadline.aborted && !signal?.aborted) throw ApplicationFailure.retryable(`inference server ${s.baseUrl}: no complete response within ${s.timeoutMs / 1000} s (inference.timeoutMs ${s.timeoutMs})`, INFERENCE_TIMEOUT);
       throw classifyInferenceError(err, { baseUrl: s.baseUrl, model: s.model, timeoutMs: s.timeoutMs, sentKey });
     }
   }

@@ -52,7 +52,7 @@ export function classifyInferenceError(err: unknown, where: { baseUrl: string; m
     const hint = (err.status === 401 || err.status === 403) && !where.sentKey ? ' (no API key was sent: the workers send one only to URLs listed for it in their LEAFE_INFERENCE_KEYS, see docs/design-notes.md)' : '';
     return ApplicationFailure.nonRetryable(`${server} rejected the request for model ${JSON.stringify(where.model)} with HTTP ${err.status}: ${serverMessage(err)}${hint}`, INFERENCE_REQUEST_REJECTED);
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no response within ${where.timeoutMs / 1000} s (inference.timeoutMs ${where.timeoutMs})`, INFERENCE_TIMEOUT);
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return ApplicationFailure.retryable(`${server}: no complete response within ${where.timeoutMs / 1000} s (inference.timeoutMs ${where.timeoutMs})`, INFERENCE_TIMEOUT);
   if (err instanceof OpenAI.APIUserAbortError) return err; // cancelled by Temporal: nothing to explain
   if (err instanceof OpenAI.APIConnectionError) return ApplicationFailure.retryable(`${server}: ${connectionProblem(err)}`, INFERENCE_UNREACHABLE);
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') return ApplicationFailure.retryable(`${server} answered HTTP ${err.status}: ${serverMessage(err)}`, INFERENCE_SERVER_ERROR);

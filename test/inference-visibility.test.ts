@@ -89,9 +89,9 @@ test('a server that never answers: the request times out and says so (no silent 
       const health = await inferenceHealth(t.client, [workflowId], 60_000);
       return health.last ? health : null;
     });
-    expect(h.last!.message).toBe(`inference server ${hanging.url}: no response within 1.5 s (inference.timeoutMs 1500)`);
+    expect(h.last!.message).toBe(`inference server ${hanging.url}: no complete response within 1.5 s (inference.timeoutMs 1500)`);
     expect(h.last!.workflowId).toBe(`${workflowId}/b0`);
-    expect(renderInferenceHealth(h)).toContain('no response within 1.5 s');
+    expect(renderInferenceHealth(h)).toContain('no complete response within 1.5 s');
   } finally {
     await terminate(workflowId);
   }
