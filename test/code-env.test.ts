@@ -141,6 +141,29 @@ describe('code environment', () => {
     expect(wrong.feedback).toContain('assert remove_Occ("hello","l") == "heo"');
     expect(wrong.feedback).toContain("left side was 'ell'");
   });
+
+  it('MBPP asserts see the program\'s imports, as in MBPP\'s own evaluation; sanitized MBPP / MBPP+ rows (prompt, test_imports) load and pass', async () => {
+    const rows = [
+      // Original MBPP: the assert uses `math`, which only the program imports.
+      { task_id: 21, text: 'Write a function that returns the area of a circle of radius r.', code: 'import math\ndef circle_area(r):\n    return math.pi * r * r', test_list: ['assert math.isclose(circle_area(1), 3.141592653589793)'], test_setup_code: '' },
+      // Sanitized MBPP / MBPP+ shape: `prompt` instead of `text`, and the asserts' imports in test_imports.
+      { task_id: 'Mbpp/22', prompt: 'Write a function that returns the square root of x.', code: 'def root(x):\n    return x ** 0.5', test_imports: ['import math'], test_list: ['assert math.isclose(root(2), 1.4142135623730951)'], entry_point: 'root', source_file: 'x.py' },
+      // `import os.path as p` binds the submodule; a module named by a candidate outside the standard library is not imported here.
+      { task_id: 23, text: 'Join two path parts.', code: 'import os.path as p\nimport not_a_stdlib_module_xyz\ndef join2(a, b):\n    return p.join(a, b)', test_list: ['assert join2("a", "b") == p.join("a", "b")'], test_setup_code: '' },
+    ];
+    writeFileSync(join(dir, 'mbpp-imports.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const tasks = await loadCodeTasks(join(dir, 'mbpp-imports.jsonl'));
+    expect(tasks.map((t) => [t.id, t.entryPoint])).toEqual([['MBPP/21', 'circle_area'], ['MBPP/Mbpp/22', 'root'], ['MBPP/23', 'join2']]);
+    const provider = createCodeProvider({ kind: 'code', tasks: join(dir, 'mbpp-imports.jsonl') });
+    const circle = await provider.open('MBPP/21', 1);
+    expect(await circle.step(tasks[0].reference!), 'a correct program that imports math').toMatchObject({ success: true, reward: 1 });
+    const root = await provider.open('MBPP/Mbpp/22', 1);
+    expect(await root.step(tasks[1].reference!)).toMatchObject({ success: true, reward: 1 });
+    const join2 = await provider.open('MBPP/23', 1);
+    // The unknown module fails the program's own import (in the sandbox): a load error, not a harness failure.
+    expect((await join2.step(tasks[2].reference!)).feedback).toMatch(/ModuleNotFoundError/);
+    expect(await join2.step('import os.path as p\ndef join2(a, b):\n    return p.join(a, b)')).toMatchObject({ success: true, reward: 1 });
+  });
 });
 
 // Candidate code that tries to change its own verdict instead of solving the task (issue 13).

@@ -70,13 +70,43 @@ async function parseFile(file: string): Promise<CodeTask[]> {
 }
 
 const HUMANEVAL_FIELDS = ['task_id', 'prompt', 'canonical_solution', 'test', 'entry_point'];
-const MBPP_FIELDS = ['task_id', 'text', 'code', 'test_list'];
+const MBPP_FIELDS = ['task_id', 'text (or prompt)', 'code', 'test_list'];
 
 function toTask(record: unknown, where: string): CodeTask {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new Error(`code tasks: ${where}: expected a JSON object, got ${Array.isArray(record) ? 'an array' : typeof record}`);
   }
   const r = record as Record<string, unknown>;
+  // MBPP before HumanEval: sanitized MBPP and MBPP+ rows also carry `prompt` (and MBPP+ an entry_point).
+  if ('test_list' in r && ('text' in r || 'prompt' in r)) {
+    const textField = 'text' in r ? 'text' : 'prompt';
+    const f = strings(r, [textField, 'code'], where);
+    const list = r.test_list;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === 'string')) {
+      throw new Error(`code tasks: ${where}: field 'test_list' must be a non-empty array of assert strings, got ${JSON.stringify(list)?.slice(0, 80)}`);
+    }
+    const setupCode = r.test_setup_code ?? '';
+    if (typeof setupCode !== 'string') {
+      throw new Error(`code tasks: ${where}: field 'test_setup_code' must be a string, got ${typeof setupCode}`);
+    }
+    // Sanitized MBPP / MBPP+: the imports the asserts rely on (["import math"]), run before them.
+    const imports = r.test_imports ?? [];
+    if (!Array.isArray(imports) || !imports.every((i) => typeof i === 'string' && /^\s*(import|from)\s/.test(i))) {
+      throw new Error(`code tasks: ${where}: field 'test_imports' must be a list of import statements, got ${JSON.stringify(imports)?.slice(0, 80)}`);
+    }
+    const setup = [...(imports as string[]), setupCode].filter((l) => l.trim() !== '').join('\n');
+    const asserts = list as string[];
+    const name = typeof r.entry_point === 'string' ? r.entry_point : testedFunction(asserts[0]);
+    const id = `MBPP/${idOf(r.task_id, where)}`;
+    const examples = asserts.map((a) => a.trim()).join('\n');
+    return {
+      id,
+      statement: `${f[textField].trim()}\nYour code should pass these tests:\n${examples}`,
+      reference: f.code,
+      entryPoint: name,
+      tests: { kind: 'asserts', setup, asserts },
+    };
+  }
   if ('prompt' in r && 'entry_point' in r) {
     const f = strings(r, ['prompt', 'canonical_solution', 'test', 'entry_point'], where);
     const id = idOf(r.task_id, where);
@@ -89,32 +119,19 @@ function toTask(record: unknown, where: string): CodeTask {
       tests: { kind: 'check', test: f.test, entryPoint: f.entry_point },
     };
   }
-  if ('text' in r && 'test_list' in r) {
-    const f = strings(r, ['text', 'code'], where);
-    const list = r.test_list;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === 'string')) {
-      throw new Error(`code tasks: ${where}: field 'test_list' must be a non-empty array of assert strings, got ${JSON.stringify(list)?.slice(0, 80)}`);
-    }
-    const setup = r.test_setup_code ?? '';
-    if (typeof setup !== 'string') {
-      throw new Error(`code tasks: ${where}: field 'test_setup_code' must be a string, got ${typeof setup}`);
-    }
-    const asserts = list as string[];
-    const name = /assert\s+(?:not\s+)?\(?\s*(?:set\()?\s*([A-Za-z_]\w*)\s*\(/.exec(asserts[0])?.[1];
-    const id = `MBPP/${idOf(r.task_id, where)}`;
-    const examples = asserts.map((a) => a.trim()).join('\n');
-    return {
-      id,
-      statement: `${f.text.trim()}\nYour code should pass these tests:\n${examples}`,
-      reference: f.code,
-      entryPoint: name,
-      tests: { kind: 'asserts', setup, asserts },
-    };
-  }
   throw new Error(
     `code tasks: ${where}: record is neither HumanEval (fields ${HUMANEVAL_FIELDS.join(', ')}) ` +
-      `nor MBPP (fields ${MBPP_FIELDS.join(', ')}, optional test_setup_code); it has ${Object.keys(r).join(', ') || 'no fields'}`,
+      `nor MBPP (fields ${MBPP_FIELDS.join(', ')}, optional test_setup_code, test_imports); it has ${Object.keys(r).join(', ') || 'no fields'}`,
   );
+}
+
+/** Python builtins MBPP asserts wrap the tested call in (`set(f(x))`, `math.isclose(f(x), y)` is skipped as a method). */
+const WRAPPERS = new Set(['assert', 'not', 'set', 'sorted', 'list', 'tuple', 'dict', 'len', 'abs', 'round', 'str', 'int', 'float', 'bool', 'all', 'any', 'sum', 'max', 'min', 'frozenset', 'isinstance', 'type']);
+
+/** The function an MBPP assert tests: its first call of a plain name that is not a builtin wrapper. */
+function testedFunction(assert: string): string | undefined {
+  for (const m of assert.matchAll(/(?<![.\w])([A-Za-z_]\w*)\s*\(/g)) if (!WRAPPERS.has(m[1])) return m[1];
+  return undefined;
 }
 
 function idOf(v: unknown, where: string): string {

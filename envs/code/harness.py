@@ -404,6 +404,42 @@ def _load_failure(reply):
     return "error", _describe(_candidate_exception(err))
 
 
+# Standard modules whose import does something beyond defining names (opens a browser, prints,
+# starts a GUI): never imported here on a candidate's word.
+_NO_IMPORT = {"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "webbrowser", "pydoc", "ensurepip", "venv", "lib2to3"}
+
+
+def _program_modules(program):
+    """{name: module} for the program's top-level `import x` / `import x.y as z` of standard
+    modules, imported HERE: MBPP asserts run in the program's namespace in MBPP's own evaluation
+    (`assert math.isclose(...)` after the program's `import math`), so the tests get the same
+    modules, never the candidate's objects."""
+    if len(program) > 1_000_000:
+        return {}
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    found = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Import):
+            continue
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            if top not in stdlib or top in _NO_IMPORT:
+                continue
+            try:
+                module = __import__(alias.name)
+                if alias.asname:
+                    for part in alias.name.split(".")[1:]:
+                        module = getattr(module, part)
+            except Exception:
+                continue
+            found[alias.asname or top] = module
+    return found
+
+
 def main():
     mode = _cfg["mode"]
     env = {"__name__": "__main__", "__builtins__": builtins}
@@ -457,6 +493,8 @@ def main():
         # Tests may also call the function by its name (HumanEval/33), not only as `candidate`.
         env["candidate"] = env[_cfg["entryPoint"]] = _proxy(_cfg["entryPoint"])
     else:
+        for name, module in _program_modules(_cfg["program"]).items():
+            env.setdefault(name, module)
         names = reply.get("names") if type(reply.get("names")) is list else []
         for name in names:
             # Never a builtin: a program defining `set` or `len` would answer both sides of
