@@ -6,6 +6,7 @@ import { providerFor } from '../envs/registry';
 import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../contract/episode-types';
 import type { WorkflowTypes } from '../contract/workflow-types';
+import { failureText } from './failure-cause';
 import { checkInferenceServer } from '../inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
@@ -78,18 +79,29 @@ export function registerExploreCommand(program: Command): void {
         const running = new Set<string>();
         // Retries go on; failing requests are shown while they do (and when they stall).
         const health = watchInferenceHealth({ client: runtime.client, rootIds: () => [...running], stalledAfterMs, log: (l) => process.stderr.write(`${l}\n`) });
-        const trees = await pLimit(concurrency).map(taskIds, async (taskId) => {
+        // One failed episode (a broken task) neither hides nor stops the others: each is awaited,
+        // the completed trees are printed, and the failures are named at the end.
+        const outcomes = await pLimit(concurrency).map(taskIds, async (taskId) => {
           const input: EpisodeInput = { taskId, env, seed, inference, leafe, queues: runtime.queues };
           const workflowId = `${runId}/${taskId}`;
           running.add(workflowId);
-          const tree: EpisodeTree = await runtime.client.workflow
-            .execute<WorkflowTypes['episodeWorkflow']>('episodeWorkflow', { taskQueue: runtime.queues.workflows, workflowId, args: [input] })
-            .finally(() => running.delete(workflowId));
-          if (!opts.json) process.stdout.write(`${renderTreeText(tree)}\n\n`);
-          return tree;
+          try {
+            const tree: EpisodeTree = await runtime.client.workflow.execute<WorkflowTypes['episodeWorkflow']>('episodeWorkflow', { taskQueue: runtime.queues.workflows, workflowId, args: [input] });
+            if (!opts.json) process.stdout.write(`${renderTreeText(tree)}\n\n`);
+            return { tree };
+          } catch (err) {
+            const failure = `task ${taskId} (episode ${workflowId}): ${failureText(err)}`;
+            process.stderr.write(`leafe: ${failure}\n`);
+            return { failure };
+          } finally {
+            running.delete(workflowId);
+          }
         }).finally(() => health.stop());
+        const trees = outcomes.flatMap((o) => (o.tree ? [o.tree] : []));
+        const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
         if (opts.json) process.stdout.write(`${JSON.stringify(trees.map(treeSummary), null, 2)}\n`);
         else process.stdout.write(`solved ${trees.filter((t) => t.success).length}/${trees.length}; budget used ${trees.reduce((n, t) => n + t.budget.used, 0)} steps\n`);
+        if (failures.length) throw new Error(`${failures.length} of ${taskIds.length} episode(s) failed:\n  ${failures.join('\n  ')}`);
       } finally {
         await runtime.close();
       }

@@ -112,7 +112,7 @@ export async function runTests(task: CodeTask, program: string, opts: RunOptions
   if (harnessError || !plan) {
     // The harness itself failed (bad test code, or the sandbox could not start python).
     throw new Error(
-      `code tests for task: harness failed: ${harnessError ?? `no plan (exit ${res.exitCode}, signal ${res.signal}, stderr: ${res.stderr.slice(0, 300)})`}`,
+      `code tests for task ${task.id}: harness failed: ${harnessError ?? `no plan (exit ${res.exitCode}, signal ${res.signal}, stderr: ${res.stderr.slice(0, 300)})`}`,
     );
   }
   let killed: Killed | undefined = candidateGone;
