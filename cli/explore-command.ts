@@ -7,6 +7,7 @@ import { defaultRunDir } from '../infra/paths';
 import type { EpisodeInput } from '../contract/episode-types';
 import type { WorkflowTypes } from '../contract/workflow-types';
 import { failureText } from './failure-cause';
+import { exitOnInterrupt, untilExit } from './interrupt';
 import { checkInferenceServer } from '../inference/server-check';
 import { SOKOBAN_EXPLORE_DEFAULTS } from '../envs/sokoban/sokoban-provider';
 import { envSpecFromFlags, nonNegativeInt, positiveInt } from './env-options';
@@ -77,11 +78,22 @@ export function registerExploreCommand(program: Command): void {
         const runId = `explore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         process.stderr.write(`leafe: exploring ${taskIds.length} task(s) as ${runId}${runtime.uiUrl ? ` (Web UI ${runtime.uiUrl})` : ''}\n`);
         const running = new Set<string>();
+        // Exploration is not resumed: interrupted, its episodes are cancelled (sessions closed),
+        // and terminated if they have not closed within a few seconds.
+        const interrupt = exitOnInterrupt(async () => {
+          const ids = [...running];
+          await Promise.all(ids.map((id) => runtime.client.workflow.getHandle(id).cancel().catch(() => undefined)));
+          const closed = await Promise.race([Promise.all(ids.map((id) => runtime.client.workflow.getHandle(id).result().catch(() => undefined))).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+          if (!closed) await Promise.all([...running].map((id) => runtime.client.workflow.getHandle(id).terminate('leafe explore interrupted').catch(() => undefined)));
+          process.stderr.write(`leafe: ${ids.length} running episode(s) cancelled\n`);
+          await runtime.close();
+        });
         // Retries go on; failing requests are shown while they do (and when they stall).
         const health = watchInferenceHealth({ client: runtime.client, rootIds: () => [...running], stalledAfterMs, log: (l) => process.stderr.write(`${l}\n`) });
         // One failed episode (a broken task) neither hides nor stops the others: each is awaited,
         // the completed trees are printed, and the failures are named at the end.
         const outcomes = await pLimit(concurrency).map(taskIds, async (taskId) => {
+          if (interrupt.stopping) return { failure: `task ${taskId}: not started (interrupted)` };
           const input: EpisodeInput = { taskId, env, seed, inference, leafe, queues: runtime.queues };
           const workflowId = `${runId}/${taskId}`;
           running.add(workflowId);
@@ -97,6 +109,8 @@ export function registerExploreCommand(program: Command): void {
             running.delete(workflowId);
           }
         }).finally(() => health.stop());
+        if (interrupt.stopping) return untilExit();
+        interrupt.dispose();
         const trees = outcomes.flatMap((o) => (o.tree ? [o.tree] : []));
         const failures = outcomes.flatMap((o) => (o.failure ? [o.failure] : []));
         if (opts.json) process.stdout.write(`${JSON.stringify(trees.map(treeSummary), null, 2)}\n`);

@@ -8,6 +8,7 @@ import { STALLED_AFTER_ENV, stalledAfterFrom, watchInferenceHealth } from './inf
 import { assertRealEnvReady } from '../runtime/real-model-env';
 import { startLocalRuntime, WORKERS_FLAG, WORKERS_FLAG_HELP, workersMode, workersRunHere } from './local-runtime';
 import { ensureLocalVllm } from './local-vllm';
+import { exitOnInterrupt, untilExit, type Interrupt } from './interrupt';
 import { experimentLink, startStudy, waitForStudy } from './study';
 
 export interface RunOptions {
@@ -65,6 +66,7 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
     await vllm?.stop();
     throw err;
   });
+  let interrupt: Interrupt | undefined;
   try {
     const studyId = opts.id ?? `${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
     const { record, handles } = await startStudy(runtime.client, loaded, runtime.queues, runtime.sim?.url ?? null, studyId);
@@ -79,6 +81,13 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
       return;
     }
     if (!opts.wait) process.stderr.write(`leafe: this process runs the ${runtime.ownsWork ? 'workers (embedded mode)' : 'local vLLM'}, so it waits for the study to finish\n`);
+    // A study is durable: interrupted, it stays on the server, to be resumed or cancelled.
+    interrupt = exitOnInterrupt(async () => {
+      const ids = Object.values(record.experiments);
+      process.stderr.write(`leafe: the study's experiments (${ids.join(', ')}) stay on the Temporal server${runtime.ownsWork ? ' and make no progress without this process' : ''}; resume with: leafe run ${loaded.file} --id ${studyId}${opts.runDir ? ` --run-dir ${opts.runDir}` : ''}; stop them with: leafe cancel <experimentId>\n`);
+      await runtime.close();
+      await vllm?.stop();
+    });
     // Retries go on; failing requests are shown while they do (and when they stall).
     const health = watchInferenceHealth({ client: runtime.client, rootIds: () => Object.values(record.experiments), stalledAfterMs, log });
     const summary = await waitForStudy(record, handles, !opts.json || process.stderr.isTTY).finally(() => health.stop());
@@ -88,9 +97,15 @@ export async function runStudy(loaded: LoadedSpec, opts: RunOptions): Promise<vo
       else process.stdout.write(`Model: ${config.inference.model} at ${config.inference.baseUrl} (real inference).\n`);
       process.stdout.write(`\n${passAtKTable(summary)}\n\nreport: ${summary.reportPath}\n`);
     }
+  } catch (err) {
+    if (interrupt?.stopping) return untilExit(); // the workers were stopped under it: not a failure
+    throw err;
   } finally {
-    await runtime.close();
-    await vllm?.stop();
+    interrupt?.dispose();
+    if (!interrupt?.stopping) {
+      await runtime.close();
+      await vllm?.stop();
+    }
   }
 }
 
