@@ -24,6 +24,13 @@ export function exitOnInterrupt(cleanup: (signal: NodeJS.Signals) => Promise<voi
     if (state.stopping) process.exit(code);
     state.stopping = true;
     process.stderr.write(`\nleafe: ${signal}: stopping (again to exit at once)\n`);
+    // Calls still retrying when the cleanup closes the connection throw from a timer: expected now.
+    process.on('uncaughtException', (err) => {
+      if (err.message !== 'Channel has been shut down') {
+        process.stderr.write(`leafe: while stopping: ${err.message}\n`);
+        process.exit(code);
+      }
+    });
     const limit = new Promise<void>((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
     void Promise.race([cleanup(signal).catch((err: unknown) => process.stderr.write(`leafe: while stopping: ${err instanceof Error ? err.message : String(err)}\n`)), limit]).finally(() => process.exit(code));
   };

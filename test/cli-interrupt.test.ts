@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { HUMANEVAL_FILE } from '../infra/paths';
+import { HUMANEVAL_FILE, PROJECT_ROOT } from '../infra/paths';
 import { spawnLeafe } from './support/leafe-cli';
 import { testTemporal, type TestTemporal } from './support/temporal';
 
@@ -41,4 +41,22 @@ test('SIGINT during leafe explore: exit 130 within seconds, every started episod
   expect(statuses.length).toBeGreaterThan(0);
   expect(statuses.filter((s) => s === 'RUNNING')).toEqual([]);
   expect(statuses.length, 'tasks not started after the signal').toBeLessThan(30);
+}, 120_000);
+
+test('SIGINT during leafe run: exit 130, and the durable study is left to resume, with the command that resumes it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leafe-interrupt-run-'));
+  const spec = path.join(PROJECT_ROOT, 'examples', 'demo.yaml');
+  const studyId = `interrupted-${Date.now()}`;
+  const cli = spawnLeafe(['run', spec, '--workers', 'local', '--run-dir', dir, '--id', studyId], { TEMPORAL_ADDRESS: t.address });
+  for (const end = Date.now() + 90_000; !cli.stderr().includes('started base experiment'); await new Promise((r) => setTimeout(r, 100))) {
+    if (Date.now() > end) throw new Error(`not started: ${cli.stderr()}`);
+  }
+  cli.child.kill('SIGINT');
+  expect(await cli.exited, cli.stderr()).toBe(130);
+  expect(cli.stderr()).toContain(`resume with: leafe run ${spec} --id ${studyId} --run-dir ${dir}`);
+  expect(cli.stderr()).not.toContain('Channel has been shut down');
+  const d = await t.client.workflow.getHandle(`${studyId}-base`).describe();
+  expect(d.status.name).toBe('RUNNING');
+  await t.client.workflow.getHandle(`${studyId}-base`).terminate('test cleanup');
+  for (const m of ['leafe', 'rft']) await t.client.workflow.getHandle(`${studyId}-${m}`).terminate('test cleanup').catch(() => undefined);
 }, 120_000);
