@@ -1,12 +1,16 @@
 // `npm run chaos`: crash equivalence of a seeded simulator study (see scripts/chaos/crash-equivalence.ts).
 //
-//   npm run chaos -- [--cluster] [--seed 1] [--worker-kills N] [--server-kills N] [--keep] [--dir <dir>]
+//   npm run chaos -- [--cluster] [--seed 1] [--worker-kills N] [--server-kills N]
+//                    [--kill-window 0.05,0.9] [--kill-gap 3] [--keep] [--dir <dir>]
 //
 // Runs the study in scripts/chaos/chaos-study.yaml twice with a simulator in this process:
-// undisturbed, then with worker processes SIGKILLed and restarted at seeded random moments spread
-// over the stages of the run (evaluate, explore, evaluate of the trained model) and the server
-// disrupted. Prints the kills, both dataset hashes, both Pass@k tables and EQUAL or DIFFERENT
-// (exit code 1).
+// undisturbed, then with worker processes SIGKILLed and restarted and the server disrupted at
+// seeded points of the run's own progress: the undisturbed run answers P distinct LLM requests,
+// and kill i comes when p_i of them are answered in the chaos run (p_i in the --kill-window
+// fractions of P, at least --kill-gap apart; the simulator holds its answers until the kill is
+// done), so every planned kill is carried out whatever the machine's speed. A plan that does not
+// fit P fails before the chaos run. Prints the plan, each kill with the progress it came at, both
+// dataset hashes, both Pass@k tables and EQUAL or DIFFERENT (exit code 1).
 //
 // Default: both runs on dev servers of their own (temp SQLite files, free ports) with one worker
 // process for all queues; 5 worker SIGKILLs and 1 dev server SIGKILL + restart on its SQLite file.
@@ -23,6 +27,7 @@ import { resolveTemporalCli } from '../runtime/temporal-cli';
 import { PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
 import { crashEquivalence } from './chaos/crash-equivalence';
+import { DEFAULT_MIN_REQUESTS_BETWEEN_KILLS, DEFAULT_PROGRESS_WINDOW, KillPlanError } from './chaos/kill-plan';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -31,6 +36,8 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       'worker-kills': { type: 'string' },
       'server-kills': { type: 'string' },
+      'kill-window': { type: 'string', default: DEFAULT_PROGRESS_WINDOW.join(',') },
+      'kill-gap': { type: 'string', default: String(DEFAULT_MIN_REQUESTS_BETWEEN_KILLS) },
       spec: { type: 'string', default: path.join(PROJECT_ROOT, 'scripts', 'chaos', 'chaos-study.yaml') },
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -45,19 +52,23 @@ async function main(): Promise<number> {
   const cluster = values.cluster;
   const workerKills = int('worker-kills', values['worker-kills'] ?? (cluster ? '15' : '5'), 0);
   const serverKills = int('server-kills', values['server-kills'] ?? (cluster ? '2' : '1'), 0);
+  const window = values['kill-window'].split(',').map(Number);
+  if (window.length !== 2 || !window.every((x) => x >= 0 && x < 1) || !(window[0] < window[1])) {
+    throw new KillPlanError(`--kill-window ${JSON.stringify(values['kill-window'])}: expected two fractions of the run <from>,<to> with 0 ≤ from < to < 1, e.g. 0.05,0.9`);
+  }
+  const killGap = int('kill-gap', values['kill-gap'], 1);
   const dir = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(os.tmpdir(), 'leafe-chaos-'));
   const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
   const cli = resolveTemporalCli({ log });
   const spec = await loadSpec(values.spec);
-  // The cluster run kills three times as often: a second iteration gives the kills room (the
-  // one-iteration study ends after ~10 of them).
+  // The cluster run kills three times as often: a second iteration spreads its 17 kills over two
+  // rounds of training and continue-as-new, not over one short iteration.
   const loaded = cluster ? { ...spec, config: { ...spec.config, iterations: 2 } } : spec;
-  const stages = cluster ? ['it0/evaluate', 'it0/explore', 'it1/evaluate', 'it1/explore', 'it2/evaluate'] : ['it0/evaluate', 'it0/explore', 'it1/evaluate'];
   log(`study ${path.relative(process.cwd(), values.spec)}: methods ${loaded.methods.join(', ')}, ${loaded.config.iterations} iteration(s), ${loaded.config.trainTasks.length} train / ${loaded.config.evalTasks.length} eval tasks; work dir ${dir}`);
   log(
     cluster
-      ? `chaos seed ${seed} on the cluster: ${workerKills} worker SIGKILLs (workflows, env#1, env#2, llm, train worker in turn), ${serverKills} server disruption(s) (Temporal server SIGKILL + restart, PostgreSQL restart, in turn)`
-      : `chaos seed ${seed}: ${workerKills} worker SIGKILLs, ${serverKills} dev server SIGKILL(s)`,
+      ? `chaos seed ${seed} on the cluster: ${workerKills} worker SIGKILLs (workflows, env#1, env#2, llm, train worker in turn), ${serverKills} server disruption(s) (Temporal server SIGKILL + restart, PostgreSQL restart, in turn), paced by progress`
+      : `chaos seed ${seed}: ${workerKills} worker SIGKILLs, ${serverKills} dev server SIGKILL(s), paced by progress`,
   );
   const loadedWithTimeouts = {
     ...loaded,
@@ -75,11 +86,10 @@ async function main(): Promise<number> {
       cli,
       simSeed: 2024,
       simLatencyMs: 20,
-      // Kills aimed at the stages that run branches (evaluate, explore, evaluate after training),
-      // in order and evenly: 5 worker kills = 2 + 2 + 1, the server kill after the third; on the
-      // cluster 15 = 3 × 5 stages (each worker process 3 times in turn), the Temporal server
-      // restart after the fifth and the PostgreSQL restart after the tenth.
-      plan: { seed, workerKills, serverKills, workerUptimeMs: { stages, delayMs: [300, 2_000] }, serverDowntimeMs: [500, 2_000] },
+      // Kills spread over the run's progress (./chaos/kill-plan): the server kill after the third
+      // of 5 worker kills; on the cluster each worker process 3 times in turn, the Temporal
+      // server restart after the fifth worker kill and the PostgreSQL restart after the tenth.
+      plan: { seed, workerKills, serverKills, progressWindow: [window[0], window[1]], minRequestsBetweenKills: killGap, serverDowntimeMs: [500, 2_000] },
       log,
     });
     process.stdout.write(`\n${comparison.report}\n`);
@@ -95,7 +105,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // A plan that does not fit says what to change; no stack needed.
+    const text = err instanceof KillPlanError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`chaos: ${text}\n`);
     process.exit(2);
   },
 );

@@ -39,6 +39,13 @@ export interface SimServerOptions {
   capacity?: number;
   /** Fraction of reflection answers that are not clean JSON or name an out-of-range step. */
   malformedReflectionRate?: number;
+  /**
+   * Awaited before each chat completion is answered, with the distinct request keys answered so
+   * far: a chaos harness holds a run at an exact point of its progress while it kills a worker
+   * there (scripts/chaos). Return undefined to answer at once; the answer goes out when the
+   * promise settles, if its client is still connected.
+   */
+  beforeAnswer?: (answeredKeys: number) => Promise<void> | undefined;
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -324,6 +331,15 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       if (!(await sleep(drawLatencyMs(options.latency, seed, key), signal))) {
         stats.status(499);
         return;
+      }
+      const held = options.beforeAnswer?.(stats.answeredKeys());
+      if (held) {
+        await held;
+        // A client killed while its answer was held gets none: no 200 for a request nobody received.
+        if (signal.aborted) {
+          stats.status(499);
+          return;
+        }
       }
       const content = answer(request, skill, policy, ck);
       const promptTokens = estimateTokens(request.messages.map((m) => m.content).join(''));

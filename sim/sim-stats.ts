@@ -54,6 +54,11 @@ export class SimStats {
     if (code === 200 && key !== undefined) this.completedPerKey.set(key, (this.completedPerKey.get(key) ?? 0) + 1);
   }
 
+  /** Distinct request keys answered 200 so far: how far a run has got, whatever was asked twice. */
+  answeredKeys(): number {
+    return this.completedPerKey.size;
+  }
+
   setQueued(n: number): void {
     this.queued = n;
   }

@@ -199,6 +199,36 @@ describe('sim server: faults, stats, capacity', () => {
     expect(server.stats()).toMatchObject({ totalRequests: 0, repeatedCompleted: 0 });
   });
 
+  it('beforeAnswer sees the distinct requests answered so far and holds an answer until it settles; a client gone meanwhile gets no 200', async () => {
+    const seen: number[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    // Holds every answer once 2 distinct requests are answered (as a chaos harness does at a kill point).
+    const server = await start({
+      beforeAnswer: (answered) => {
+        seen.push(answered);
+        return answered >= 2 ? held : undefined;
+      },
+    });
+    const a = renderAgentMessages(context(tasks[0]));
+    const b = renderAgentMessages(context(tasks[1]));
+    await ask(client(server), a, 1);
+    await ask(client(server), a, 1); // asked again: not one more distinct request
+    await ask(client(server), b, 1);
+    expect(seen).toEqual([0, 1, 1]);
+    // Held: one client gives up while it waits, the other is answered on release.
+    const gaveUp = statusOf(ask(client(server, 200), a, 2));
+    const waited = statusOf(ask(client(server), a, 3));
+    expect(await gaveUp).toBe('timeout');
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await waited).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    const stats = server.stats();
+    expect(stats.statusCounts).toEqual({ '200': 4, '499': 1 });
+    expect(Object.keys(stats.completedPerKey).length).toBe(3);
+  });
+
   it('bounds concurrency with capacity; busyFraction is ≈1 when saturated and lower when idle', async () => {
     const server = await start({ capacity: 2, latency: { meanMs: 100, distribution: 'fixed' } });
     const c = client(server);

@@ -1,10 +1,11 @@
 /**
  * Crash equivalence: one seeded simulator study run twice with the same config and seeds,
- * (a) undisturbed and (b) with the worker processes SIGKILLed and restarted at seeded random
- * moments and the server disrupted (dev server: SIGKILL + restart on its SQLite file; cluster:
- * Temporal server SIGKILL + restart, PostgreSQL restart; see ./deployments); then the datasets,
- * Pass@k and the requests the simulator answered are compared. Shared by `npm run chaos`
- * (scripts/chaos.ts) and test/crash-equivalence.test.ts.
+ * (a) undisturbed and (b) with the worker processes SIGKILLed and restarted and the server
+ * disrupted (dev server: SIGKILL + restart on its SQLite file; cluster: Temporal server SIGKILL +
+ * restart, PostgreSQL restart; see ./deployments) at seeded points of the run's own progress
+ * (./kill-plan: distinct LLM requests answered, out of the undisturbed run's total; ./kill-runner);
+ * then the datasets, Pass@k and the requests the simulator answered are compared. Shared by
+ * `npm run chaos` (scripts/chaos.ts) and test/crash-equivalence.test.ts.
  *
  * Ids: record ids in the datasets hash the experiment id and the workflow ids (core/distil.ts
  * `recordId`), and adapter (model) names hold the experiment id, so both runs use the SAME study
@@ -21,7 +22,6 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TakeStepInput, TakeStepResult } from '../../contract/environment-activities';
 import type { EvaluationResult, ExperimentSummary, IterationRecord, Method } from '../../contract/experiment-config';
-import { createRandom } from '../../core/random';
 import { freePort } from '../../runtime/dev-server';
 import { passAtKTable, studySummary } from '../../report/study-summary';
 import { startSimServer } from '../../sim/sim-server';
@@ -30,27 +30,12 @@ import type { SimStatsSnapshot } from '../../sim/sim-stats';
 import { startStudy } from '../../cli/study';
 import type { LoadedSpec } from '../../spec/load-spec';
 import { taskQueues } from '../../contract/task-queues';
-import { startDeployment, type DeploymentKind } from './deployments';
 import type { WorkerProcess } from '../../runtime/worker-process';
-
-export interface ChaosPlan {
-  /** Seed of the kill moments. */
-  seed: number;
-  workerKills: number;
-  serverKills: number;
-  /**
-   * When the next kill comes. `[min, max]`: after an uptime of the (re)started worker uniform in
-   * [min, max] ms (seeded). `{ stages, delayMs }`: kill i (of N worker kills) is aimed at stage
-   * `stages[⌊i·S/N⌋]` (S stages: the kills go through them in order, evenly); it waits until a
-   * running experiment is in that stage (`it<iteration>/<stage>`, e.g. `it0/explore`) or all
-   * are past it, then a seeded delay uniform in `delayMs`. Kill moments then follow the run's
-   * own progress whatever the machine's speed (with uptimes, a quiet machine put every kill in
-   * the first stage). The dev server kill is aimed at the stage of the worker kill after it.
-   */
-  workerUptimeMs: [number, number] | { stages: string[]; delayMs: [number, number] };
-  /** How long the dev server stays dead before it is restarted: uniform in [min, max] ms. */
-  serverDowntimeMs: [number, number];
-}
+import { startDeployment, type DeploymentKind } from './deployments';
+import { describeSchedule, planKills, validatePlan, type ChaosPlan, type KillSchedule } from './kill-plan';
+import { carryOutKills, type KillRecord } from './kill-runner';
+import { ProgressGate } from './progress-gate';
+import { withTimeout } from './with-timeout';
 
 export interface RunSettings {
   label: string;
@@ -63,7 +48,8 @@ export interface RunSettings {
   simSeed: number;
   simPort: number;
   simLatencyMs: number;
-  chaos?: ChaosPlan;
+  /** Kills paced by the run's progress (./kill-plan), from the undisturbed run's total. */
+  chaos?: KillSchedule;
   log: (line: string) => void;
 }
 
@@ -91,51 +77,15 @@ export interface RunResult {
   sim: Pick<SimStatsSnapshot, 'totalRequests' | 'completedPerKey' | 'repeatedCompleted' | 'statusCounts'>;
   /** From the branch histories (see `branchHistoryStats`). */
   histories: { branches: number; llmActivities: number; lostLlmAttempts: number; reusedCompletions: number; reopens: number; workflowTaskTimeouts: number };
-  kills: { worker: number; server: number; postponed: number; unexpectedWorkerExits: number; log: string[] };
+  /** `planned`: kills in the schedule (0 undisturbed); carried out: `worker` + `server`. */
+  kills: { worker: number; server: number; planned: number; postponed: number; unexpectedWorkerExits: number; log: string[] };
 }
 
 const DATASET_FILES = ['train.prompt-completion.jsonl', 'train.messages.jsonl', 'provenance.jsonl', 'stats.json'];
-/**
- * Experiment-level activities whose lost attempt Temporal notices only after 30 s to 2 min
- * (timeouts fixed in experimentWorkflow: distil 30 s heartbeat, train 1 min heartbeat, deploy
- * 2 min start-to-close): a worker kill is postponed while one is pending. The experiments of a
- * study run side by side, so one may be in such a stage whatever stage a kill is aimed at.
- */
-const SLOW_RECOVERY_ACTIVITIES = ['distilDatasets', 'deployAdapter', 'trainAdapter'];
-
 /** Branch activities that ask the model: `takeStep` (act, env step, reflection when due) and, in older branches, `act` and `reflect`. */
 const LLM_ACTIVITIES = new Set(['takeStep', 'act', 'reflect']);
 
-/** Stages of one iteration in the order experimentWorkflow runs them; `done` ends the last one. */
-const STAGE_ORDER = ['evaluate', 'explore', 'distil', 'train', 'deploy'];
-
-/** Position of `it<n>/<stage>` in a run (for "has an experiment reached it yet"). */
-function stageRank(iteration: number, stage: string): number {
-  const i = STAGE_ORDER.indexOf(stage);
-  if (i < 0) throw new Error(`unknown stage ${JSON.stringify(stage)} (expected one of ${STAGE_ORDER.join(', ')})`);
-  return iteration * STAGE_ORDER.length + i;
-}
-
-function parseStageTarget(target: string): number {
-  const m = /^it(\d+)\/(\w+)$/.exec(target);
-  if (!m) throw new Error(`chaos plan: stage ${JSON.stringify(target)} is not of the form it<iteration>/<stage>, e.g. it0/explore`);
-  return stageRank(Number(m[1]), m[2]);
-}
-
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-function uniform(rand: () => number, [min, max]: [number, number]): number {
-  return min + (max - min) * rand();
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Runs the study once; with `chaos`, kills the worker and the dev server while it runs. */
 export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
@@ -143,9 +93,18 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
   const runDir = path.join(s.dir, 'run');
   const deployment = await startDeployment(s.deployment, { label: s.label, dir: s.dir, runDir, cli: s.cli, log: s.log });
   const { workers } = deployment;
-  const sim = await startSimServer({ seed: s.simSeed, port: s.simPort, policies: await simPoliciesFor(s.loaded.config.env), skill: s.loaded.simulator.skill, latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' } });
+  // The chaos run's simulator holds its answers at each kill point until the kill is done.
+  const gate = s.chaos ? new ProgressGate() : undefined;
+  const sim = await startSimServer({
+    seed: s.simSeed,
+    port: s.simPort,
+    policies: await simPoliciesFor(s.loaded.config.env),
+    skill: s.loaded.simulator.skill,
+    latency: { meanMs: s.simLatencyMs, distribution: 'lognormal' },
+    beforeAnswer: gate?.beforeAnswer,
+  });
   const { client } = deployment;
-  const kills = { worker: 0, server: 0, postponed: 0, unexpectedWorkerExits: 0, log: [] as string[] };
+  const kills: KillRecord = { worker: 0, server: 0, postponed: 0, log: [] };
   const started = Date.now();
   // Seconds into the run and the wall clock (UTC, to find the moment in the server's logs).
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s (${new Date().toISOString().slice(11, 19)}Z)`;
@@ -157,135 +116,6 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     const { handles } = await startStudy(client, loaded, taskQueues(deployment.taskQueuePrefix), sim.url, s.studyId);
     s.log(`${s.label}: study ${s.studyId} started (${[...handles.keys()].join(', ')}) on ${deployment.description}; ${workers.map((w) => `${w.name} pid ${w.pid}`).join(', ')}`);
 
-    /** Status, stage and iteration of every experiment (search attributes Stage and Iteration); status '?' = not answering. */
-    const experimentStages = async () =>
-      Promise.all(
-        [...handles].map(async ([method, h]) => {
-          try {
-            const d = await withTimeout(h.describe(), 3000);
-            const stage = d.searchAttributes?.Stage?.[0];
-            const iteration = d.searchAttributes?.Iteration?.[0];
-            return { method, running: d.status.name === 'RUNNING', status: d.status.name.toLowerCase(), stage: typeof stage === 'string' ? stage : null, iteration: typeof iteration === 'number' ? iteration : 0 };
-          } catch {
-            return { method, running: false, status: '?', stage: null, iteration: 0 };
-          }
-        }),
-      );
-
-    const stages = async (): Promise<string> =>
-      (await experimentStages()).map((e) => `${e.method}:${!e.running ? e.status : e.stage ? `it${e.iteration}/${e.stage}` : 'starting'}`).join(' ');
-
-    /**
-     * Waits (polling every 200 ms) until a running experiment is in stage `rank`, or every running
-     * experiment is past it (a kill aimed at a stage that is over comes at once, not never).
-     */
-    const untilStage = async (rank: number): Promise<void> => {
-      while (!done) {
-        const known = (await experimentStages()).filter((e) => e.running && e.stage !== null);
-        const rankOf = (e: (typeof known)[number]) => (e.stage === 'done' ? Number.POSITIVE_INFINITY : STAGE_ORDER.includes(e.stage!) ? stageRank(e.iteration, e.stage!) : -1);
-        if (known.some((e) => rankOf(e) === rank) || (known.length > 0 && known.every((e) => rankOf(e) > rank))) return;
-        await sleep(200);
-      }
-    };
-
-    /** The slow-recovery activity pending on an experiment, if any (a kill then costs minutes). */
-    const slowActivityPending = async (): Promise<string | null> => {
-      for (const h of handles.values()) {
-        const d = await withTimeout(h.describe(), 3000);
-        const slow = (d.raw.pendingActivities ?? []).find((a) => SLOW_RECOVERY_ACTIVITIES.includes(a.activityType?.name ?? ''));
-        if (slow) return slow.activityType!.name!;
-      }
-      return null;
-    };
-
-    const chaos = async (plan: ChaosPlan) => {
-      const rand = createRandom(plan.seed);
-      const uptime = plan.workerUptimeMs;
-      const targets = Array.isArray(uptime) ? [] : uptime.stages.map((t) => ({ name: t, rank: parseStageTarget(t) }));
-      if (!Array.isArray(uptime) && targets.length === 0) throw new Error('chaos plan: workerUptimeMs.stages is empty');
-      // Restarts under way, in the background: while a killed worker restarts, the next worker in
-      // turn can die (with one worker, as in the dev deployment, kills stay strictly sequential).
-      const restarts = new Map<WorkerProcess, Promise<void>>();
-      try {
-        while (!done && (kills.worker < plan.workerKills || kills.server < plan.serverKills)) {
-          await restarts.get(workers[kills.worker % workers.length]);
-          await killOnce(plan, rand, targets, restarts);
-        }
-      } finally {
-        await Promise.all(restarts.values());
-      }
-    };
-
-    /** Waits for the moment of the next kill and does it (one worker SIGKILL or one server disruption). */
-    const killOnce = async (plan: ChaosPlan, rand: () => number, targets: Array<{ name: string; rank: number }>, restarts: Map<WorkerProcess, Promise<void>>) => {
-      const uptime = plan.workerUptimeMs;
-      let aimedAt = '';
-      if (Array.isArray(uptime)) {
-        const until = Date.now() + uniform(rand, uptime);
-        while (!done && Date.now() < until) await sleep(50);
-      } else {
-        // The stage of the next worker kill (the last one once all worker kills are done).
-        const target = targets[Math.min(targets.length - 1, Math.floor((Math.min(kills.worker, Math.max(0, plan.workerKills - 1)) * targets.length) / Math.max(1, plan.workerKills)))];
-        aimedAt = ` (aimed at ${target.name})`;
-        await untilStage(target.rank);
-        const until = Date.now() + uniform(rand, uptime.delayMs);
-        while (!done && Date.now() < until) await sleep(50);
-      }
-      if (done) return;
-      // Server disruption j (of D) comes once ⌈(j+1)·W/(D+1)⌉ of the W worker kills are done (one
-      // server kill: after more than half of them), so workers die before, between and after
-      // them; with stage-aimed kills, after a worker kill in the same stage.
-      if (kills.server < plan.serverKills && kills.worker >= Math.ceil(((kills.server + 1) * plan.workerKills) / (plan.serverKills + 1))) {
-        // Not while a worker restarts: worker-main exits when it cannot connect.
-        await Promise.all(restarts.values());
-        const at = `${elapsed()} [${await stages()}]`;
-        const disruption = deployment.disruptions[kills.server % deployment.disruptions.length];
-        const what = await disruption.run(uniform(rand, plan.serverDowntimeMs));
-        kills.server++;
-        kills.log.push(`server disruption #${kills.server} at ${at}${aimedAt}: ${what}`);
-        s.log(`${s.label}: ${kills.log.at(-1)}`);
-        return;
-      }
-      if (kills.worker >= plan.workerKills) return;
-      // Postpone (re-check every 200 ms) while a minutes-long experiment activity is pending.
-      let postponedHere = 0;
-      let postponedFor = '';
-      while (!done) {
-        let slow: string | null = 'describe';
-        try {
-          slow = await slowActivityPending();
-        } catch {
-          // the server is not answering yet: try again
-        }
-        if (!slow) break;
-        postponedFor = slow;
-        postponedHere++;
-        await sleep(200);
-      }
-      if (done) return;
-      kills.postponed += postponedHere;
-      const at = `${elapsed()} [${await stages()}]`;
-      const worker = workers[kills.worker % workers.length];
-      const pid = worker.pid;
-      await worker.sigkill();
-      const n = ++kills.worker;
-      kills.log.push(`${worker.name} SIGKILL #${n} (pid ${pid}) at ${at}${aimedAt}${postponedHere ? ` (postponed ${postponedHere}×200 ms past ${postponedFor})` : ''}`);
-      s.log(`${s.label}: ${kills.log.at(-1)}`);
-      const restartedAt = Date.now();
-      const restart = worker.start().then(
-        () => `restarted after SIGKILL #${n}: pid ${worker.pid}, serving ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the kill`,
-        // Its exit counts as unexpected: the watchdog starts it again.
-        (err: unknown) => `restart after SIGKILL #${n} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
-      );
-      restarts.set(
-        worker,
-        restart.then((line) => {
-          kills.log.push(`${worker.name} ${line}`);
-          s.log(`${s.label}: ${kills.log.at(-1)}`);
-        }),
-      );
-    };
-
     /** Restarts a worker that died without being killed (counted; none is expected). */
     const watchdog = async () => {
       const seen = new Map<WorkerProcess, number>();
@@ -294,7 +124,6 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
         for (const worker of workers) {
           if (!done && !worker.alive() && worker.unexpectedExits > (seen.get(worker) ?? 0)) {
             seen.set(worker, worker.unexpectedExits);
-            kills.unexpectedWorkerExits = unexpectedExits();
             s.log(`${s.label}: ${worker.name} (pid ${worker.pid}) exited on its own; restarting it`);
             // A failed start is one more unexpected exit: tried again on the next round.
             await worker.start().catch((err: unknown) => s.log(`${s.label}: ${worker.name} did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`));
@@ -332,21 +161,25 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
     };
 
     const background = [watchdog()];
-    if (s.chaos) background.push(chaos(s.chaos));
+    let killError: unknown;
+    if (s.chaos && gate) {
+      const schedule = s.chaos;
+      const log = (line: string) => s.log(`${s.label}: ${line}`);
+      // Caught here, not left to reject unawaited while the study runs; rethrown after it.
+      background.push(carryOutKills({ schedule, gate, deployment, handles, kills, elapsed, log }).catch((err: unknown) => void (killError = err)));
+    }
     let summaries: ExperimentSummary[];
     try {
       summaries = await waitAll();
     } finally {
       done = true;
+      gate?.close();
       await Promise.all(background);
     }
+    if (killError) throw killError;
     const durationMs = Date.now() - started;
-    if (s.chaos && (kills.worker < s.chaos.workerKills || kills.server < s.chaos.serverKills)) {
-      throw new Error(
-        `${s.label}: the study finished after ${kills.worker} worker and ${kills.server} server kills; the plan asked for ${s.chaos.workerKills} and ${s.chaos.serverKills} (make the study bigger or the uptimes shorter)`,
-      );
-    }
-    s.log(`${s.label}: study finished in ${(durationMs / 1000).toFixed(1)} s`);
+    const planned = s.chaos?.kills.length ?? 0;
+    s.log(`${s.label}: study finished in ${(durationMs / 1000).toFixed(1)} s${s.chaos ? `; ${kills.worker + kills.server}/${planned} planned kills carried out` : ''}`);
 
     const byMethod = new Map(summaries.map((x) => [x.method, x]));
     const ordered = s.loaded.methods.map((m) => byMethod.get(m)!);
@@ -376,7 +209,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       passAtKTable: passAtKTable(studySummary(s.studyId, ordered, '', true)),
       sim: { totalRequests: stats.totalRequests, completedPerKey: stats.completedPerKey, repeatedCompleted: stats.repeatedCompleted, statusCounts: stats.statusCounts },
       histories: await branchHistoryStats(client, s.studyId),
-      kills: { ...kills, unexpectedWorkerExits: unexpectedExits() },
+      kills: { ...kills, planned, unexpectedWorkerExits: unexpectedExits() },
     };
   } finally {
     done = true;
@@ -467,9 +300,11 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   const lines: string[] = [];
   lines.push(`undisturbed run on: ${a.deployment}`);
   lines.push(`chaos run on:       ${b.deployment}`);
-  lines.push(`kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} server disruption(s) (each followed by a restart)`);
   lines.push(
-    `  (kill moments are seeded random, aimed at stages of the run when the plan names them; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
+    `kills in the chaos run: ${b.kills.worker} worker SIGKILLs (each followed by a restart), ${b.kills.server} server disruption(s) (each followed by a restart); ${b.kills.worker + b.kills.server} of ${b.kills.planned} planned`,
+  );
+  lines.push(
+    `  (kill points are seeded and paced by the run's progress: kill i comes when p_i distinct LLM requests are answered, p_i < the ${answeredRequests(a)} of the undisturbed run, and the simulator holds its answers until the kill is done; a worker kill is postponed while an experiment's distil/train/deploy activity runs: Temporal notices a lost attempt of those only after their 30 s to 2 min timeouts)`,
   );
   for (const k of b.kills.log) lines.push(`  - ${k}`);
   lines.push(
@@ -488,6 +323,7 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
     check(db !== undefined && db.files['train.prompt-completion.jsonl'] === db.summarySha256, `${key(da)} chaos: summary sha256 equals the recomputed file hash`);
     for (const f of DATASET_FILES) check(db !== undefined && da.files[f] === db.files[f], `${key(da)} ${f}: same sha256 in both runs`);
   }
+  check(b.kills.planned > 0 && b.kills.worker + b.kills.server === b.kills.planned, `every planned kill was carried out (${b.kills.worker + b.kills.server}/${b.kills.planned})`);
   check(a.datasets.length === b.datasets.length && a.datasets.length > 0, `both runs produced the same number of datasets (${a.datasets.length} / ${b.datasets.length})`);
   lines.push('');
   lines.push('Pass@k, undisturbed run:');
@@ -512,7 +348,7 @@ export function compareRuns(a: RunResult, b: RunResult): Comparison {
   const answered = (r: RunResult) => Object.values(r.sim.completedPerKey).reduce((x, y) => x + y, 0);
   lines.push('');
   lines.push(
-    `simulator (one per run, same seed and port): undisturbed answered ${answered(a)} requests (repeatedCompleted ${a.sim.repeatedCompleted}), chaos answered ${answered(b)} (repeatedCompleted ${b.sim.repeatedCompleted}); statuses chaos ${JSON.stringify(b.sim.statusCounts)}`,
+    `simulator (one per run, same seed and port): undisturbed answered ${answered(a)} requests (${answeredRequests(a)} distinct, repeatedCompleted ${a.sim.repeatedCompleted}), chaos answered ${answered(b)} (${answeredRequests(b)} distinct, repeatedCompleted ${b.sim.repeatedCompleted}); statuses chaos ${JSON.stringify(b.sim.statusCounts)}`,
   );
   if (a.sim.repeatedCompleted > 0) {
     lines.push(
@@ -545,12 +381,21 @@ export async function crashEquivalence(params: {
   /** Default `dev` (see ./deployments). */
   deployment?: DeploymentKind;
   log: (line: string) => void;
-}): Promise<{ undisturbed: RunResult; chaos: RunResult; comparison: Comparison }> {
+}): Promise<{ undisturbed: RunResult; chaos: RunResult; schedule: KillSchedule; comparison: Comparison }> {
+  validatePlan(params.plan);
   const simPort = await freePort();
   const deployment = params.deployment ?? 'dev';
   const common = { deployment, loaded: params.loaded, studyId: params.studyId, cli: params.cli, simSeed: params.simSeed, simPort, simLatencyMs: params.simLatencyMs, log: params.log };
   const undisturbed = await runStudyOnce({ ...common, label: 'undisturbed', dir: path.join(params.dir, 'undisturbed') });
-  const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: params.plan });
-  return { undisturbed, chaos, comparison: compareRuns(undisturbed, chaos) };
+  // The undisturbed run's total paces the kills; a plan that cannot fit it fails here, before the chaos run.
+  const schedule = planKills(params.plan, answeredRequests(undisturbed));
+  params.log(describeSchedule(schedule));
+  const chaos = await runStudyOnce({ ...common, label: 'chaos run', dir: path.join(params.dir, 'chaos'), chaos: schedule });
+  return { undisturbed, chaos, schedule, comparison: compareRuns(undisturbed, chaos) };
+}
+
+/** Distinct requests the simulator answered in a run: the progress kills are paced by. */
+export function answeredRequests(r: RunResult): number {
+  return Object.keys(r.sim.completedPerKey).length;
 }
 
