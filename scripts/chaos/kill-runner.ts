@@ -88,7 +88,7 @@ export async function carryOutKills(p: {
   };
 
   const serverKill = async (kill: PlannedKill) => {
-    // Not while a worker restarts: worker-main exits when it cannot connect.
+    // Not while a worker restarts: its "serving" line (which the restart waits for) would wait out the downtime.
     await Promise.all(restarts.values());
     const where = await at(kill);
     const disruption = deployment.disruptions[(kill.ofKind - 1) % deployment.disruptions.length];
