@@ -146,7 +146,10 @@ test('leafe explore against a server rejecting the request: the root cause and e
   const code = await cli.exited;
   expect(code).toBe(1);
   const out = cli.stderr();
-  expect(out).toContain(`leafe: InferenceRequestRejected: inference server ${rejecting.url} rejected the request for model "m" with HTTP 400`);
+  // Named per episode (explore goes on with the others), then summed up: the root cause, not Temporal's wrapper.
+  expect(out).toMatch(/leafe: task HumanEval\/0 \(episode explore-\S+\/HumanEval\/0\): InferenceRequestRejected: /);
+  expect(out).toContain(`InferenceRequestRejected: inference server ${rejecting.url} rejected the request for model "m" with HTTP 400`);
+  expect(out).toContain('leafe: 1 of 1 episode(s) failed:');
   expect(out).toContain("maximum context length is 16 tokens (simulated)");
   expect(out).toMatch(/\(in child workflow explore-\S+\/b0 > activity takeStep\)/);
   expect(out).not.toContain('leafe: Workflow execution failed');
