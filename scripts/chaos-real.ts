@@ -21,17 +21,17 @@ import { compareRealRuns } from './chaos/real-run-comparison';
 
 /**
  * The kills of a chaos run, each paced by the study's progress (answers counted by the proxy, a
- * checkpoint on disk). Placed from the undisturbed run's counts (docs/benchmarks.md): ~25 answers
- * in each evaluation, ~20 reflections in exploration.
+ * checkpoint on disk). Placed from an undisturbed run's answers (docs/benchmarks.md): 8 in the
+ * evaluation of the base model, then 11 in exploration (3 of them reflections), 7 in the
+ * evaluation through the adapter.
  */
 export const REAL_KILL_PLAN: PlannedKill[] = [
-  { kind: 'worker', when: { count: 6, of: 'any' } }, // it0 evaluation of the base model
-  { kind: 'server', when: { count: 3, of: 'reflect' }, downtimeMs: 1500 }, // exploration
-  { kind: 'worker', when: { count: 8, of: 'reflect' } }, // exploration, after the server restart
+  { kind: 'worker', when: { count: 3, of: 'any' } }, // it0 evaluation of the base model
+  { kind: 'server', when: { count: 1, of: 'reflect' }, downtimeMs: 1500 }, // exploration
+  { kind: 'worker', when: { count: 14, of: 'any' } }, // exploration, after the server restart
   { kind: 'trainer', method: 'leafe', afterCheckpoint: 1 },
-  { kind: 'trainer', method: 'rft', afterCheckpoint: 2 },
-  { kind: 'vllm', when: { count: 3, of: 'adapter' } }, // final evaluation, through the adapters
-  { kind: 'worker', when: { count: 9, of: 'adapter' } }, // final evaluation, after the vLLM restart
+  { kind: 'vllm', when: { count: 2, of: 'adapter' } }, // final evaluation, through the adapter
+  { kind: 'worker', when: { count: 5, of: 'adapter' } }, // final evaluation, after the vLLM restart
 ];
 
 async function main(): Promise<number> {
