@@ -9,7 +9,10 @@ import { assertRealEnvReady, type RealEnv } from './real-model-env';
  * A local vLLM OpenAI-compatible server that leafe starts and stops for a study (the user's own
  * vLLM on a GPU box is the other case: then leafe only talks to it). Runtime LoRA loading is on,
  * so deploy can hot-load adapters. If the process dies, it is restarted and the LoRA adapters it
- * had loaded are loaded again, so the experiment's adapter names keep answering.
+ * had loaded are loaded again, so the experiment's adapter names keep answering: they are passed
+ * as `--lora-modules`, which vLLM loads before it answers at all. (Loading them with
+ * POST /v1/load_lora_adapter after /health answered left a gap in which a retried request got
+ * 404 "model does not exist", which is not retried: the evaluation through the adapter failed.)
  */
 export interface VllmServerOptions {
   env: RealEnv;
@@ -62,7 +65,8 @@ export function vllmProcessEnv(env: RealEnv, kvCacheGiB: number): NodeJS.Process
   };
 }
 
-export function vllmArgs(o: { modelDir: string; servedName: string; host: string; port: number; maxLoraRank: number; maxModelLen: number; device: RealEnv['device'] }): string[] {
+export function vllmArgs(o: { modelDir: string; servedName: string; host: string; port: number; maxLoraRank: number; maxModelLen: number; device: RealEnv['device']; loraModules?: Map<string, string> }): string[] {
+  const lora = [...(o.loraModules ?? new Map<string, string>())].map(([name, dir]) => `${name}=${dir}`);
   return [
     '-m', 'vllm.entrypoints.openai.api_server',
     '--model', o.modelDir,
@@ -75,6 +79,8 @@ export function vllmArgs(o: { modelDir: string; servedName: string; host: string
     // bf16 falls back to slow kernels on CPUs without AVX512-BF16; GPUs want bf16.
     '--dtype', o.device === 'cpu' ? 'float32' : 'bfloat16',
     '--seed', '0',
+    // Adapters to load before the server answers (a restart: see startVllmServer).
+    ...(lora.length ? ['--lora-modules', ...lora] : []),
   ];
 }
 
@@ -110,7 +116,8 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
     throw new VllmStartError(`vLLM model folder ${options.modelDir} has no config.json; expected an HF model folder (run \`npx leafe setup real\`)`);
   }
   mkdirSync(path.dirname(options.logFile), { recursive: true });
-  const args = vllmArgs({ modelDir: options.modelDir, servedName: options.servedName, host, port, maxLoraRank: options.maxLoraRank ?? 16, maxModelLen: options.maxModelLen ?? 2048, device: options.env.device });
+  const argsWith = (loraModules: Map<string, string>) =>
+    vllmArgs({ modelDir: options.modelDir, servedName: options.servedName, host, port, maxLoraRank: options.maxLoraRank ?? 16, maxModelLen: options.maxModelLen ?? 2048, device: options.env.device, loraModules });
   const procEnv = vllmProcessEnv(options.env, options.kvCacheGiB ?? 2);
   const adapters = new Map<string, string>();
   let child: ChildProcess | null = null;
@@ -120,7 +127,13 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
 
   const launch = async (): Promise<void> => {
     const out = openSync(options.logFile, 'a');
-    const proc = spawn(options.env.python, args, { env: procEnv, stdio: ['ignore', out, out], detached: true });
+    // Adapters seen loaded before (a restart); one whose folder is gone would stop vLLM from starting.
+    const reload = new Map([...adapters].filter(([name, dir]) => {
+      const there = existsSync(path.join(dir, 'adapter_config.json'));
+      if (!there) log(`leafe: not re-loading LoRA adapter ${name}: ${dir} has no adapter_config.json any more`);
+      return there;
+    }));
+    const proc = spawn(options.env.python, argsWith(reload), { env: procEnv, stdio: ['ignore', out, out], detached: true });
     child = proc;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     proc.once('exit', (code, signal) => {
@@ -139,11 +152,7 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
       }
       await sleep(1000);
     }
-    log(`leafe: vLLM ready in ${Math.round((Date.now() - t0) / 1000)} s (model ${options.servedName})`);
-    for (const [name, adapterPath] of adapters) {
-      const res = await fetch(`${baseUrl}/load_lora_adapter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lora_name: name, lora_path: adapterPath }) });
-      log(`leafe: re-loaded LoRA adapter ${name} after the restart: HTTP ${res.status}`);
-    }
+    log(`leafe: vLLM ready in ${Math.round((Date.now() - t0) / 1000)} s (model ${options.servedName}${reload.size ? `; LoRA adapters re-loaded before it answered: ${[...reload.keys()].join(', ')}` : ''})`);
     proc.once('exit', (code, signal) => {
       if (stopping) return;
       if (restarts >= maxRestarts) {
@@ -158,11 +167,12 @@ export async function startVllmServer(options: VllmServerOptions): Promise<VllmS
 
   await launch();
   // Remember which adapters are loaded (deploy loads them from activities, possibly elsewhere).
+  // Every second: an adapter loaded less than that before vLLM dies is not re-loaded.
   watcher = setInterval(() => {
     void listServedModels(baseUrl).then((models) => {
       for (const m of models) if (m.parent && m.root && m.id !== options.servedName) adapters.set(m.id, m.root);
     });
-  }, 5000);
+  }, 1000);
   watcher.unref();
 
   return {
