@@ -35,7 +35,7 @@ import { startDeployment, type DeploymentKind } from './deployments';
 import { describeSchedule, planKills, validatePlan, type ChaosPlan, type KillSchedule } from './kill-plan';
 import { carryOutKills, type KillRecord } from './kill-runner';
 import { ProgressGate } from './progress-gate';
-import { withTimeout } from './with-timeout';
+import { waitForSummaries } from './wait-for-summaries';
 
 export interface RunSettings {
   label: string;
@@ -132,33 +132,7 @@ export async function runStudyOnce(s: RunSettings): Promise<RunResult> {
       }
     };
 
-    const waitAll = async (): Promise<ExperimentSummary[]> => {
-      const out: ExperimentSummary[] = [];
-      for (const [method, h] of handles as Map<Method, WorkflowHandle>) {
-        for (;;) {
-          try {
-            const d = await withTimeout(h.describe(), 5000);
-            if (d.status.name === 'RUNNING') {
-              await sleep(500);
-              continue;
-            }
-            if (d.status.name !== 'COMPLETED') {
-              const reason = await h.result().then(
-                () => '',
-                (e: unknown) => `: ${e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e)}`,
-              );
-              throw new Error(`${method} experiment ${h.workflowId} ended ${d.status.name}${reason}`);
-            }
-            out.push((await withTimeout(h.result(), 30_000)) as ExperimentSummary);
-            break;
-          } catch (err) {
-            if (err instanceof Error && / ended [A-Z_]+/.test(err.message)) throw err;
-            await sleep(500); // server restarting
-          }
-        }
-      }
-      return out;
-    };
+    const waitAll = () => waitForSummaries(handles as Map<Method, WorkflowHandle>, 500);
 
     const background = [watchdog()];
     let killError: unknown;

@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { waitForSummaries } from './wait-for-summaries';
 import type { ExperimentSummary, Method } from '../../contract/experiment-config';
 import { taskQueues } from '../../contract/task-queues';
 import { ensureLocalVllm } from '../../cli/local-vllm';
@@ -276,33 +277,7 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
       }
     };
 
-    const waitAll = async (): Promise<ExperimentSummary[]> => {
-      const out: ExperimentSummary[] = [];
-      for (const [method, h] of handles as Map<Method, WorkflowHandle>) {
-        for (;;) {
-          try {
-            const d = await withTimeout(h.describe(), 5000);
-            if (d.status.name === 'RUNNING') {
-              await sleep(1000);
-              continue;
-            }
-            if (d.status.name !== 'COMPLETED') {
-              const reason = await h.result().then(
-                () => '',
-                (e: unknown) => `: ${e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e)}`,
-              );
-              throw new Error(`${method} experiment ${h.workflowId} ended ${d.status.name}${reason}`);
-            }
-            out.push((await withTimeout(h.result(), 30_000)) as ExperimentSummary);
-            break;
-          } catch (err) {
-            if (err instanceof Error && / ended [A-Z_]+/.test(err.message)) throw err;
-            await sleep(1000); // server restarting
-          }
-        }
-      }
-      return out;
-    };
+    const waitAll = () => waitForSummaries(handles as Map<Method, WorkflowHandle>, 1000);
 
     const background = [watchdog(), chaos()];
     let summaries: ExperimentSummary[];
