@@ -43,7 +43,7 @@ describe('leafe explore fails in seconds, naming the URL and the reason', () => 
     expect(r.stderr).toContain(refusedUrl);
     expect(r.stderr).toContain('connection refused (ECONNREFUSED)');
     expect(r.stderr).toContain('--base-url');
-    expect(r.ms).toBeLessThan(15_000);
+    expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
   });
 
   test('an answer that is not JSON', async () => {
@@ -51,7 +51,7 @@ describe('leafe explore fails in seconds, naming the URL and the reason', () => 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(invalidJson.url);
     expect(r.stderr).toContain('not JSON');
-    expect(r.ms).toBeLessThan(15_000);
+    expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
   });
 
   test('a server that never answers', async () => {
@@ -68,7 +68,7 @@ describe('leafe explore fails in seconds, naming the URL and the reason', () => 
     expect(r.stderr).toContain(rejecting.url);
     expect(r.stderr).toContain('HTTP 400');
     expect(r.stderr).toContain('upstream \\"foo\\" unknown');
-    expect(r.ms).toBeLessThan(15_000);
+    expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
   });
 
   test('a server that serves other models', async () => {
@@ -77,7 +77,7 @@ describe('leafe explore fails in seconds, naming the URL and the reason', () => 
     expect(r.stderr).toContain('--model: inference server');
     expect(r.stderr).toContain('does not serve model "foo"');
     expect(r.stderr).toContain('"Qwen/Qwen2.5-7B-Instruct", "smollm2-135m-instruct"');
-    expect(r.ms).toBeLessThan(15_000);
+    expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
   });
 });
 
@@ -88,7 +88,7 @@ test('leafe run checks an openai-kind spec the same way before starting anything
   expect(r.stderr).toContain('inference.model: inference server');
   expect(r.stderr).toContain('does not serve model "gpt-nothing"');
   expect(r.stderr).not.toContain('started base experiment');
-  expect(r.ms).toBeLessThan(15_000);
+  expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
 });
 
 test('leafe run of the real-model study on a machine without `leafe setup real` fails in seconds naming it, and starts nothing', async () => {
@@ -102,5 +102,5 @@ test('leafe run of the real-model study on a machine without `leafe setup real` 
   expect(r.stderr).not.toContain('started leafe experiment');
   expect(existsSync(runDir)).toBe(false);
   expect(readdirSync(emptyCache)).toEqual([]);
-  expect(r.ms).toBeLessThan(15_000);
+  expect(r.ms).toBeLessThan(30_000); // seconds, not the minutes of retries; loose for a loaded machine
 });
