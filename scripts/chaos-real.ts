@@ -16,19 +16,20 @@ import { parseArgs } from 'node:util';
 import { resolveTemporalCli } from '../runtime/temporal-cli';
 import { PROJECT_ROOT } from '../infra/paths';
 import { loadSpec } from '../spec/load-spec';
-import { runRealStudyOnce, type PlannedKill, type RealRunResult } from './chaos/real-crash-equivalence';
+import { adapterDir, adapterFacts, runRealStudyOnce, type PlannedKill, type RealRunResult } from './chaos/real-crash-equivalence';
 import { compareRealRuns } from './chaos/real-run-comparison';
 
 /**
  * The kills of a chaos run, each paced by the study's progress (answers counted by the proxy, a
- * checkpoint on disk). Placed from an undisturbed run's answers (docs/benchmarks.md): 8 in the
- * evaluation of the base model, then 11 in exploration (3 of them reflections), 7 in the
- * evaluation through the adapter.
+ * checkpoint on disk). Placed from an undisturbed run's 26 answers (docs/benchmarks.md): 7 in the
+ * evaluation of the base model, 12 in exploration (3 of them reflections), 7 in the evaluation
+ * through the adapter. A worker kill costs an extra answer or two (the request it had in flight
+ * is asked again), so counts run a little ahead of the undisturbed run's.
  */
 export const REAL_KILL_PLAN: PlannedKill[] = [
   { kind: 'worker', when: { count: 3, of: 'any' } }, // it0 evaluation of the base model
   { kind: 'server', when: { count: 1, of: 'reflect' }, downtimeMs: 1500 }, // exploration
-  { kind: 'worker', when: { count: 14, of: 'any' } }, // exploration, after the server restart
+  { kind: 'worker', when: { count: 14, of: 'any' } }, // exploration
   { kind: 'trainer', method: 'leafe', afterCheckpoint: 1 },
   { kind: 'vllm', when: { count: 2, of: 'adapter' } }, // final evaluation, through the adapter
   { kind: 'worker', when: { count: 5, of: 'adapter' } }, // final evaluation, after the vLLM restart
@@ -55,7 +56,13 @@ async function main(): Promise<number> {
     const runDir = path.join(dir, label);
     const file = path.join(runDir, 'result.json');
     if (existsSync(file) && !values.force) {
-      results.set(label, JSON.parse(readFileSync(file, 'utf8')) as RealRunResult);
+      const kept = JSON.parse(readFileSync(file, 'utf8')) as RealRunResult;
+      // Adapter facts are re-read from the run directory: results kept from older versions of this script lack some.
+      kept.adapters = kept.adapters.map((x) => {
+        const dir = adapterDir(path.join(runDir, 'run'), kept.studyId, x.method, x.iteration);
+        return existsSync(dir) ? { ...adapterFacts(x.method, x.iteration, dir, x.resumedFrom), resumedFrom: x.resumedFrom } : x;
+      });
+      results.set(label, kept);
       log(`${label}: kept from ${file}`);
       continue;
     }

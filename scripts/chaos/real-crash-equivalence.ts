@@ -165,15 +165,28 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
 
     const answered = (of: AnswerTrigger['of']) =>
       counting.requests().filter((r) => r.status === 200 && (of === 'any' || (of === 'reflect' ? r.kind === 'reflect' : r.model !== local.servedName))).length;
-    const outputDir = (method: Method) => path.join(runDir, 'experiments', `${s.studyId}-${method}`, 'it0', 'train');
+    const outputDir = (method: Method) => adapterDir(runDir, s.studyId, method, 0);
     const maxSteps = Number(s.loaded.config.trainer.hyperparameters.max_steps);
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    const record = (kind: PlannedKill['kind'], line: string) => {
-      const at = Date.now() - started;
-      kills.log.push({ kind, at, line: `${elapsed()}: ${line}` });
+    const record = async (kind: PlannedKill['kind'], line: string, at = Date.now() - started) => {
+      kills.log.push({ kind, at, line: `${elapsed()}: ${line} [${await stages()}]` });
       s.log(`${s.label}: KILL ${kills.log.length}/${kills.planned} ${kills.log.at(-1)!.line}`);
     };
     const counts = () => `answers so far: ${answered('any')} (reflections ${answered('reflect')}, adapter ${answered('adapter')})`;
+    /** Each experiment's stage (search attributes), for the kill lines; `?` while the server does not answer. */
+    const stages = async () =>
+      (
+        await Promise.all(
+          [...handles].map(async ([method, h]) => {
+            try {
+              const a = (await withTimeout(h.describe(), 3000)).searchAttributes;
+              return `${method} it${String(a?.Iteration?.[0] ?? '?')}/${String(a?.Stage?.[0] ?? '?')}`;
+            } catch {
+              return `${method} ?`;
+            }
+          }),
+        )
+      ).join(', ');
 
     const slowActivityPending = async (): Promise<string | null> => {
       for (const h of handles.values()) {
@@ -208,7 +221,7 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
         const worker = workers[0];
         const pid = worker.pid;
         await worker.sigkill();
-        record('worker', `worker SIGKILL (pid ${pid}); ${counts()}`);
+        await record('worker', `worker SIGKILL (pid ${pid}); ${counts()}`);
         const t0 = Date.now();
         await worker.start();
         kills.recoveries.push(`${elapsed()}: worker restarted: pid ${worker.pid}, serving ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill`);
@@ -216,8 +229,9 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
         return true;
       }
       if (k.kind === 'server') {
+        const at = Date.now() - started;
         const line = await deployment.disruptions[0].run(k.downtimeMs);
-        record('server', `${line}; ${counts()}`);
+        await record('server', `${line}; ${counts()}`, at);
         return true;
       }
       if (k.kind === 'trainer') {
@@ -225,7 +239,7 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
         const checkpoints = readdirSync(dir).filter((n) => n.startsWith('checkpoint-')).sort();
         const killed = killTrainerGroups(dir);
         if (killed.length === 0) return false;
-        record('trainer', `trainer of ${k.method} SIGKILLed (process group ${[...new Set(killed.map((p) => p.pgid))].join(', ')}: pids ${killed.map((p) => p.pid).join(', ')}) with ${checkpoints.join(', ')} on disk; ${counts()}`);
+        await record('trainer', `trainer of ${k.method} SIGKILLed (process group ${[...new Set(killed.map((p) => p.pgid))].join(', ')}: pids ${killed.map((p) => p.pid).join(', ')}) with ${checkpoints.join(', ')} on disk; ${counts()}`);
         return true;
       }
       // vLLM: the whole process group (API server and engine core); runtime/vllm-server.ts restarts it.
@@ -237,7 +251,7 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
       } catch (err) {
         throw new Error(`vLLM group ${pid}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      record('vllm', `vLLM SIGKILL (process group ${pid}); adapters loaded: [${before.join(', ')}], known to the vLLM manager for re-loading: [${known.join(', ')}]; ${counts()}`);
+      await record('vllm', `vLLM SIGKILL (process group ${pid}); adapters loaded: [${before.join(', ')}], known to the vLLM manager for re-loading: [${known.join(', ')}]; ${counts()}`);
       // Wait (in the background) for the restart, and see which adapters it serves again.
       void (async () => {
         const t0 = Date.now();
@@ -333,8 +347,26 @@ export async function runRealStudyOnce(s: RealRunSettings): Promise<RealRunResul
   }
 }
 
-function adapterFacts(method: Method, iteration: number, adapterPath: string, resumedFrom: string | null): RealRunResult['adapters'][number] {
+/** Where a run's trainer wrote the adapter of `method`, iteration `iteration` (experimentWorkflow's outputDir). */
+export function adapterDir(runDir: string, studyId: string, method: Method, iteration: number): string {
+  return path.join(runDir, 'experiments', `${studyId}-${method}`, `it${iteration}`, 'train');
+}
+
+/**
+ * PEFT writes `target_modules` from a Python set, in an order that changes from process to
+ * process (string hashing is seeded per process): the same configuration, other bytes. Hashed
+ * with that list sorted, equal configurations hash equal.
+ */
+function canonicalAdapterConfigSha256(file: string): string {
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (Array.isArray(config.target_modules)) config.target_modules = [...(config.target_modules as string[])].sort();
+  return sha256(JSON.stringify(config, Object.keys(config).sort()));
+}
+
+export function adapterFacts(method: Method, iteration: number, adapterPath: string, resumedFrom: string | null): RealRunResult['adapters'][number] {
   const files = Object.fromEntries(ADAPTER_FILES.map((f) => [f, existsSync(path.join(adapterPath, f)) ? sha256(readFileSync(path.join(adapterPath, f))) : '(missing)']));
+  const configFile = path.join(adapterPath, 'adapter_config.json');
+  files['adapter_config.json (target_modules sorted)'] = existsSync(configFile) ? canonicalAdapterConfigSha256(configFile) : '(missing)';
   const checkpointNames = readdirSync(adapterPath).filter((n) => /^checkpoint-\d+$/.test(n)).sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
   const checkpoints = Object.fromEntries(checkpointNames.map((n) => [n, sha256(readFileSync(path.join(adapterPath, n, 'adapter_model.safetensors')))]));
   const last = checkpointNames.at(-1);
