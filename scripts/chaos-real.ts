@@ -5,7 +5,7 @@
 //
 // Runs the study scripts/chaos/real-study.yaml once per label, one after the other (one vLLM at a
 // time), each with a fresh dev server, worker process, vLLM and run directory, the same study id
-// and seeds. A label starting with `chaos` runs under the kill plan below. Each run's result is
+// and seeds. A label starting with `chaos` runs under the kill plan of that name (below: chaos, chaos-b). Each run's result is
 // kept in <dir>/<label>/result.json and a run whose result is there is not run again (--force:
 // run it anyway), so an interrupted session loses at most the run under way. Then it prints
 // undisturbed vs undisturbed2 (what is reproducible here) and undisturbed vs chaos (crash
@@ -26,14 +26,25 @@ import { compareRealRuns } from './chaos/real-run-comparison';
  * through the adapter. A worker kill costs an extra answer or two (the request it had in flight
  * is asked again), so counts run a little ahead of the undisturbed run's.
  */
-export const REAL_KILL_PLAN: PlannedKill[] = [
-  { kind: 'worker', when: { count: 3, of: 'any' } }, // it0 evaluation of the base model
-  { kind: 'server', when: { count: 1, of: 'reflect' }, downtimeMs: 1500 }, // exploration
-  { kind: 'worker', when: { count: 14, of: 'any' } }, // exploration
-  { kind: 'trainer', method: 'leafe', afterCheckpoint: 1 },
-  { kind: 'vllm', when: { count: 2, of: 'adapter' } }, // final evaluation, through the adapter
-  { kind: 'worker', when: { count: 5, of: 'adapter' } }, // final evaluation, after the vLLM restart
-];
+export const REAL_KILL_PLANS: Record<string, PlannedKill[]> = {
+  chaos: [
+    { kind: 'worker', when: { count: 3, of: 'any' } }, // it0 evaluation of the base model
+    { kind: 'server', when: { count: 1, of: 'reflect' }, downtimeMs: 1500 }, // exploration
+    { kind: 'worker', when: { count: 14, of: 'any' } }, // exploration
+    { kind: 'trainer', method: 'leafe', afterCheckpoint: 1 },
+    { kind: 'vllm', when: { count: 2, of: 'adapter' } }, // final evaluation, through the adapter
+    { kind: 'worker', when: { count: 5, of: 'adapter' } }, // final evaluation, after the vLLM restart
+  ],
+  // The same kinds at other moments: vLLM before any adapter exists, the trainer late, the server
+  // during the evaluation through the adapter.
+  'chaos-b': [
+    { kind: 'vllm', when: { count: 4, of: 'any' } }, // it0 evaluation of the base model
+    { kind: 'worker', when: { count: 2, of: 'reflect' } }, // exploration
+    { kind: 'trainer', method: 'leafe', afterCheckpoint: 3 },
+    { kind: 'server', when: { count: 3, of: 'adapter' }, downtimeMs: 1500 }, // final evaluation
+    { kind: 'worker', when: { count: 5, of: 'adapter' } }, // final evaluation, after the server restart
+  ],
+};
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -67,7 +78,8 @@ async function main(): Promise<number> {
       continue;
     }
     rmSync(runDir, { recursive: true, force: true });
-    const plan = label.startsWith('chaos') ? REAL_KILL_PLAN : [];
+    if (label.startsWith('chaos') && !REAL_KILL_PLANS[label]) throw new Error(`--runs: ${label}: no kill plan of that name; expected one of ${Object.keys(REAL_KILL_PLANS).join(', ')} (or a label not starting with "chaos": undisturbed)`);
+    const plan = label.startsWith('chaos') ? REAL_KILL_PLANS[label] : [];
     log(`${label}: starting (${plan.length} planned kills${values.serialize ? ', requests one at a time' : ''}); dir ${runDir}`);
     results.set(label, await runRealStudyOnce({ label, dir: runDir, loaded, studyId: 'real-chaos', cli, proxyPort: Number(values['proxy-port']), serialize: values.serialize, plan, log }));
   }
